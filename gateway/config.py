@@ -1,0 +1,357 @@
+"""The daemon's configuration: TOML in, validated frozen objects out.
+
+Every field has a docstring because ``config.example.toml`` is generated from the same knowledge
+and admins read both. Loading is strict: unknown keys, wrong types and out-of-range values are
+errors that name the file, the key and (when it can be found) the line — a typo in a policy
+gateway must never fall back to a default silently.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+
+from gateway.errors import ConfigError, HgwError, PolicyError
+from gateway.model import ChatRef, Link, LinkId, NetworkName
+from gateway.secrets import Secret
+from gateway.tomlreader import SourceText, TableReader
+
+Role = Literal["admin", "operator", "auditor"]
+ROLES: tuple[Role, ...] = ("admin", "operator", "auditor")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+EXTERNAL_NETWORKS = ("telegram",)
+CONFIG_ENV = "HGW_CONFIG"
+
+
+def default_config_path() -> Path:
+    """``$HGW_CONFIG`` if set, else the per-user config dir (``~/.config/hgw/config.toml``)."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir("hgw")) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("hgw"))
+
+
+def default_runtime_dir() -> Path:
+    return Path(platformdirs.user_runtime_dir("hgw"))
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    data_dir: Path
+    """Where the store, sessions and media cache live; created with mode 0700."""
+    log_level: str = "info"
+    """One of debug, info, warning, error."""
+    log_format: Literal["text", "json"] = "text"
+    """``json`` emits one object per line for log shippers."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    path: Path
+    """The SQLite archive; defaults to ``<data_dir>/hgw.sqlite3``."""
+    synchronous: Literal["full", "normal"] = "full"
+    """``full`` survives power loss; ``normal`` survives a crashed daemon but not a lost machine."""
+    retention_days: int = 0
+    """Delete archived messages older than this many days; 0 keeps everything."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlUser:
+    role: Role
+    links: tuple[LinkId, ...] = ()
+    """For operators: the links whose conversations they may read and answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlConfig:
+    socket: Path
+    """The control API's Unix socket; defaults to ``$XDG_RUNTIME_DIR/hgw/control.sock``."""
+    socket_mode: int = 0o600
+    """Permission bits of the socket file; group access only if roles map group members."""
+    users: Mapping[str, ControlUser] = field(default_factory=dict)
+    """OS user name → role. Anyone not listed is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixConfig:
+    homeserver: str
+    """Client-server API base URL, e.g. ``https://matrix.example.org``."""
+    user_id: str
+    """The relay bot's full Matrix id, e.g. ``@hgw:example.org``."""
+    password: Secret | None
+    access_token: Secret | None
+    device_name: str = "hgw"
+    management_room: str | None = None
+    """Room id or alias where admins type ``!hgw`` commands."""
+    admins: tuple[str, ...] = ()
+    """Matrix ids allowed to run admin commands and to invite the bot."""
+    max_media_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    api_id: int
+    api_hash: Secret
+    session: Path
+    """telethon session file, created 0600; refused if readable by others."""
+    bot_token: Secret | None = None
+    """Log in as a bot; without it, a user account logs in with ``hgw telegram login``."""
+    phone: str | None = None
+    max_media_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration."""
+
+    source_path: Path | None
+    gateway: GatewayConfig
+    store: StoreConfig
+    control: ControlConfig
+    matrix: MatrixConfig | None
+    telegram: TelegramConfig | None
+    links: tuple[Link, ...]
+    policy: Any
+    """A :class:`gateway.policy.PolicySet`; typed loosely to keep config free of policy imports."""
+
+    def secrets(self) -> list[Secret]:
+        found: list[Secret] = []
+        if self.matrix:
+            found += [s for s in (self.matrix.password, self.matrix.access_token) if s]
+        if self.telegram:
+            found += [s for s in (self.telegram.api_hash, self.telegram.bot_token) if s]
+        return found
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def load_config(path: Path | None = None, *, check_secrets: bool = True) -> Config:
+    """Read and validate a config file.
+
+    ``check_secrets=False`` validates everything but the presence and permissions of secret
+    files — for checking a config on a machine that does not hold the secrets.
+    """
+    path = path if path is not None else default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file does not exist",
+            file=path,
+            hint="create one with `hgw init`, or pass -c FILE",
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config file: {err}", file=path) from None
+    config = parse_config(text, path)
+    if check_secrets:
+        for secret in config.secrets():
+            secret.check()
+    return config
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        line, column = getattr(err, "lineno", None), getattr(err, "colno", None)
+        reason = getattr(err, "msg", str(err))
+        raise ConfigError(f"invalid TOML: {reason}", file=path, line=line, column=column) from None
+    source = SourceText(path, text)
+    root = TableReader(data, "", source)
+    base = path.parent
+    gateway = _gateway(root.table("gateway"), base)
+    store = _store(root.table("store"), gateway.data_dir, base)
+    links = _links(root)
+    control = _control(root.table("control"), base, {link.id for link in links})
+    matrix = _matrix(root.table("matrix"))
+    telegram = _telegram(root.table("telegram"), gateway.data_dir, base)
+    if matrix is None and links:
+        raise root.error("links", "links need an internal network", "add a [matrix] section")
+    if telegram is None and any(link.external.network == "telegram" for link in links):
+        raise root.error("links", "a link uses telegram but [telegram] is not configured")
+    policy = _policy(root, source)
+    root.finish()
+    return Config(path, gateway, store, control, matrix, telegram, tuple(links), policy)
+
+
+def _gateway(table: TableReader | None, base: Path) -> GatewayConfig:
+    t = table or TableReader({}, "gateway", None)
+    config = GatewayConfig(
+        data_dir=t.path("data_dir", default_data_dir(), base=base),
+        log_level=t.string("log_level", "info", choices=LOG_LEVELS),
+        log_format=t.string("log_format", "text", choices=("text", "json")),
+    )
+    t.finish()
+    return config
+
+
+def _store(table: TableReader | None, data_dir: Path, base: Path) -> StoreConfig:
+    t = table or TableReader({}, "store", None)
+    config = StoreConfig(
+        path=t.path("path", data_dir / "hgw.sqlite3", base=base),
+        synchronous=t.string("synchronous", "full", choices=("full", "normal")),
+        retention_days=t.integer("retention_days", 0, min=0, max=36500),
+    )
+    t.finish()
+    return config
+
+
+def _control(table: TableReader | None, base: Path, link_ids: set[str]) -> ControlConfig:
+    t = table or TableReader({}, "control", None)
+    mode_text = t.string("socket_mode", "0600")
+    try:
+        mode = int(mode_text, 8)
+    except ValueError:
+        raise t.error("socket_mode", f"must be an octal mode like \"0600\", got {mode_text!r}")
+    if mode & 0o007:
+        raise t.error("socket_mode", "must not grant access to others", 'use "0600" or "0660"')
+    users: dict[str, ControlUser] = {}
+    users_table = t.table("users")
+    for name, user in users_table.tables() if users_table else []:
+        links = user.str_list("links", ())
+        for link in links:
+            if link not in link_ids:
+                raise user.error("links", f"no link with id {link!r}", "see the [[links]] ids")
+        users[name] = ControlUser(role=user.string("role", choices=ROLES), links=links)
+        user.finish()
+    config = ControlConfig(
+        socket=t.path("socket", default_runtime_dir() / "control.sock", base=base),
+        socket_mode=mode,
+        users=users,
+    )
+    t.finish()
+    return config
+
+
+def _secret(t: TableReader, name: str, *, required: bool) -> Secret | None:
+    """``NAME_file`` or ``NAME_env``; an inline ``NAME`` is refused."""
+    if t.has(name):
+        t.raw(name)
+        raise t.error(
+            name,
+            "secrets are not accepted inline in the config",
+            f"put it in a 0600 file and set {name}_file, or name a variable in {name}_env",
+        )
+    file_key, env_key = f"{name}_file", f"{name}_env"
+    if t.has(file_key) and t.has(env_key):
+        raise t.error(file_key, f"set either {file_key} or {env_key}, not both")
+    if t.has(file_key):
+        return Secret(t.key_path(file_key), file=t.path(file_key))
+    if t.has(env_key):
+        return Secret(t.key_path(env_key), env=t.string(env_key))
+    if required:
+        raise t.error(file_key, "is required", f"or set {env_key}")
+    return None
+
+
+def _matrix(t: TableReader | None) -> MatrixConfig | None:
+    if t is None:
+        return None
+    homeserver = t.string("homeserver")
+    if not homeserver.startswith(("http://", "https://")):
+        raise t.error("homeserver", "must be an http:// or https:// URL")
+    user_id = t.string("user_id")
+    if not (user_id.startswith("@") and ":" in user_id):
+        raise t.error("user_id", "must be a full Matrix id like @hgw:example.org")
+    password = _secret(t, "password", required=False)
+    token = _secret(t, "access_token", required=False)
+    if password is None and token is None:
+        raise t.error("password_file", "the bot needs a password or an access token",
+                      "set password_file (or access_token_file)")
+    config = MatrixConfig(
+        homeserver=homeserver.rstrip("/"),
+        user_id=user_id,
+        password=password,
+        access_token=token,
+        device_name=t.string("device_name", "hgw"),
+        management_room=t.string("management_room", None),
+        admins=t.str_list("admins", ()),
+        max_media_bytes=t.integer("max_media_bytes", 50 * 1024 * 1024, min=1024),
+    )
+    t.finish()
+    return config
+
+
+def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConfig | None:
+    if t is None:
+        return None
+    config = TelegramConfig(
+        api_id=t.integer("api_id", min=1),
+        api_hash=_secret(t, "api_hash", required=True),  # type: ignore[arg-type]
+        session=t.path("session", data_dir / "telegram.session", base=base),
+        bot_token=_secret(t, "bot_token", required=False),
+        phone=t.string("phone", None),
+        max_media_bytes=t.integer("max_media_bytes", 50 * 1024 * 1024, min=1024),
+    )
+    if config.bot_token is None and config.phone is None:
+        raise t.error("phone", "set phone (user account) or bot_token_file (bot)")
+    t.finish()
+    return config
+
+
+def _links(root: TableReader) -> list[Link]:
+    links: list[Link] = []
+    seen: set[str] = set()
+    for t in root.table_list("links"):
+        link_id = t.string("id")
+        if link_id in seen:
+            raise t.error("id", f"duplicate link id {link_id!r}")
+        seen.add(link_id)
+        room = t.string("internal_room")
+        if not room.startswith(("!", "#")):
+            raise t.error("internal_room", "must be a Matrix room id (!…) or alias (#…)")
+        network = t.string("external_network", choices=EXTERNAL_NETWORKS)
+        links.append(
+            Link(
+                id=LinkId(link_id),
+                internal=ChatRef(NetworkName("matrix"), room, t.string("name", None)),
+                external=ChatRef(NetworkName(network), t.string("external_chat")),
+                outbound_format=t.string("format", None),
+                enabled=t.boolean("enabled", True),
+            )
+        )
+        t.finish()
+    return links
+
+
+def _policy(root: TableReader, source: SourceText) -> Any:
+    from gateway import policy  # late import: config stays importable without the engine
+
+    table = root.raw("policy", None)
+    if table is None:
+        return policy.default_policy()
+    if not isinstance(table, dict):
+        raise root.error("policy", "must be a table ([policy])")
+    try:
+        return policy.load_policy(table, source=str(source.path))
+    except PolicyError as err:
+        key = f"policy.{err.key}" if err.key else "policy"
+        raise ConfigError(str(err), file=source.path, line=source.line_of(key)) from None
+    except HgwError:
+        raise
+
+
+__all__ = [
+    "ROLES",
+    "Config",
+    "ControlConfig",
+    "ControlUser",
+    "GatewayConfig",
+    "MatrixConfig",
+    "Role",
+    "StoreConfig",
+    "TelegramConfig",
+    "default_config_path",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,29 @@
+"""Small durable values: Matrix sync tokens, Telegram update state, chain heads.
+
+A bridge saves its sync position with :func:`put` inside the same writer transaction as the
+events it just archived — so the position can never run ahead of the data (invariant 1).
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+
+async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    """Write ``key`` inside the caller's transaction (call from a writer operation)."""
+    await conn.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        (key, value, int(time.time() * 1000)),
+    )
+
+
+async def get(conn: aiosqlite.Connection, key: str) -> str | None:
+    async with conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+__all__ = ["get", "put"]

@@ -1,0 +1,261 @@
+"""The message archive: durable, deduplicated on native id, searchable.
+
+``archive`` is the hot path of the whole gateway — every message from every network passes
+through it before its sync token may advance. Calls are coalesced: messages that arrive while a
+transaction is being committed are inserted together with one ``executemany`` in the next one,
+and each caller still gets its own id only after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import aiosqlite
+
+from gateway.model import Message, MessageId
+from gateway.store.writer import GroupCommitWriter
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveResult:
+    message_id: MessageId
+    is_new: bool
+    """False when the same native message was archived before (a redelivered event)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    message_id: MessageId
+    network: str
+    chat_id: str
+    chat_title: str | None
+    sender_name: str | None
+    direction: str
+    sent_at: int
+    snippet: str
+    """The body with matches wrapped in ``[`` … ``]``, trimmed around the first match."""
+
+
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what a user typed into a safe FTS5 query: every word must match, as a prefix.
+
+    Prefix matching is what makes a Russian search useful without a stemmer ("платеж" finds
+    "платежи", "платежа"). Quoting each term means FTS5 syntax in the input is just text.
+    """
+    terms = _TERM.findall(text.replace("ё", "е").replace("Ё", "Е"))
+    if not terms:
+        return None
+    return " ".join(f'"{term}"*' for term in terms)
+
+
+def _encode_spans(message: Message) -> str | None:
+    if not message.spans:
+        return None
+    return json.dumps(
+        [[s.offset, s.length, s.kind.value, s.extra] for s in message.spans], ensure_ascii=False
+    )
+
+
+def _encode_attachments(message: Message) -> str | None:
+    if not message.attachments:
+        return None
+    return json.dumps(
+        [
+            {"name": a.name, "mime": a.declared_mime, "size": a.size, "ref": a.native_ref}
+            for a in message.attachments
+        ],
+        ensure_ascii=False,
+    )
+
+
+MAX_ARCHIVE_BATCH = 4000
+"""Messages per insert; keeps the dedupe query under SQLite's bound-variable limit."""
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Messages that will be inserted together; each caller waits on its own future."""
+
+    messages: list[Message] = field(default_factory=list)
+    futures: list[asyncio.Future[ArchiveResult]] = field(default_factory=list)
+
+
+class MessageArchive:
+    """Archives messages through the group-commit writer; searches through the read connection."""
+
+    def __init__(self, writer: GroupCommitWriter, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._open_batch: _Batch | None = None
+        self._conversations: dict[tuple[str, str], int] = {}
+        self._next_id: int | None = None
+        writer.on_rollback(self._forget_cached_state)
+
+    def _forget_cached_state(self) -> None:
+        self._conversations.clear()
+        self._next_id = None
+
+    async def archive(self, message: Message) -> ArchiveResult:
+        """Store ``message`` durably (or find it already stored); return its id after commit."""
+        batch = self._open_batch
+        if batch is None or len(batch.messages) >= MAX_ARCHIVE_BATCH:
+            batch = self._open_batch = _Batch()
+            insert = self._writer.enqueue(partial(self._insert, batch))
+            insert.add_done_callback(partial(_settle, batch))
+        future: asyncio.Future[ArchiveResult] = asyncio.get_running_loop().create_future()
+        batch.messages.append(message)
+        batch.futures.append(future)
+        return await future
+
+    async def _insert(self, batch: _Batch, conn: aiosqlite.Connection) -> list[ArchiveResult]:
+        if self._open_batch is batch:
+            self._open_batch = None  # from here on, newcomers start the next batch
+        now = int(time.time() * 1000)
+        keys = [(await self._conversation_id(conn, m, now), m) for m in batch.messages]
+        existing = await self._existing_ids(conn, [(cid, m.native_id) for cid, m in keys])
+        if self._next_id is None:
+            async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages") as cursor:
+                row = await cursor.fetchone()
+            self._next_id = int(row[0]) if row else 1
+        rows = []
+        results: list[ArchiveResult] = []
+        last_seen: dict[int, int] = {}
+        for conversation_id, message in keys:
+            key = (conversation_id, message.native_id)
+            if key in existing:
+                results.append(ArchiveResult(MessageId(existing[key]), is_new=False))
+                continue
+            message_id = self._next_id
+            self._next_id += 1
+            existing[key] = message_id
+            sent_at = int(message.sent_at.timestamp() * 1000)
+            last_seen[conversation_id] = max(last_seen.get(conversation_id, 0), sent_at)
+            rows.append(
+                (
+                    message_id,
+                    conversation_id,
+                    message.native_id,
+                    message.sender.user_id,
+                    message.sender.display_name,
+                    message.direction.value,
+                    message.kind.value,
+                    message.text,
+                    _encode_spans(message),
+                    _encode_attachments(message),
+                    message.reply_to_native_id,
+                    message.edit_of_native_id,
+                    sent_at,
+                    now,
+                )
+            )
+            results.append(ArchiveResult(MessageId(message_id), is_new=True))
+        if rows:
+            await conn.executemany(
+                "INSERT INTO messages (id, conversation_id, native_id, sender_id, sender_name,"
+                " direction, kind, body, spans, attachments, reply_to_native, edit_of_native,"
+                " sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            await conn.executemany(
+                "UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?)"
+                " WHERE id = ?",
+                [(at, cid) for cid, at in last_seen.items()],
+            )
+        return results
+
+    async def _conversation_id(self, conn: aiosqlite.Connection, message: Message, now: int) -> int:
+        key = (message.chat.network, message.chat.chat_id)
+        cached = self._conversations.get(key)
+        if cached is not None:
+            return cached
+        async with conn.execute(
+            "INSERT INTO conversations (network, chat_id, title, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (network, chat_id) DO UPDATE"
+            " SET title = coalesce(excluded.title, conversations.title) RETURNING id",
+            (*key, message.chat.title, now),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        self._conversations[key] = int(row[0])
+        return int(row[0])
+
+    @staticmethod
+    async def _existing_ids(
+        conn: aiosqlite.Connection, keys: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], int]:
+        if not keys:
+            return {}
+        placeholders = ", ".join(["(?, ?)"] * len(keys))
+        params = [value for key in keys for value in key]
+        # A join from the key list, not "(a, b) IN (VALUES …)": SQLite plans the latter as a
+        # scan of the whole index, the join as one index search per key.
+        async with conn.execute(
+            f"WITH wanted (cid, nid) AS (VALUES {placeholders})"  # noqa: S608 - placeholders only
+            " SELECT m.conversation_id, m.native_id, m.id FROM wanted"
+            " JOIN messages m ON m.conversation_id = wanted.cid AND m.native_id = wanted.nid",
+            params,
+        ) as cursor:
+            return {(row[0], row[1]): row[2] async for row in cursor}
+
+
+def _settle(batch: _Batch, insert: asyncio.Future[list[ArchiveResult]]) -> None:
+    """Hand each caller its result — or the batch's failure — once the writer is done."""
+    error = insert.exception() if not insert.cancelled() else asyncio.CancelledError()
+    results = insert.result() if error is None else [None] * len(batch.futures)
+    for future, result in zip(batch.futures, results, strict=True):
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+
+async def search_messages(
+    reader: aiosqlite.Connection,
+    query: str,
+    *,
+    limit: int = 50,
+    network: str | None = None,
+    conversation_ids: Sequence[int] | None = None,
+) -> list[SearchHit]:
+    """Newest matches first, across every network unless one is named.
+
+    Newest-first rather than by relevance: in a messenger you look for the recent thread, and
+    ``ORDER BY rowid DESC LIMIT n`` lets FTS5 stop early instead of ranking every match.
+    """
+    match = fts_query(query)
+    if match is None:
+        return []
+    filters, params = [], [match]
+    if network is not None:
+        filters.append("c.network = ?")
+        params.append(network)
+    if conversation_ids is not None:
+        if not conversation_ids:
+            return []
+        filters.append(f"m.conversation_id IN ({', '.join('?' * len(conversation_ids))})")
+        params.extend(str(cid) for cid in conversation_ids)
+    where = (" AND " + " AND ".join(filters)) if filters else ""
+    sql = (
+        "SELECT m.id, c.network, c.chat_id, c.title, m.sender_name, m.direction, m.sent_at,"
+        " snippet(messages_fts, 0, '[', ']', '…', 16)"
+        " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+        " JOIN conversations c ON c.id = m.conversation_id"
+        f" WHERE messages_fts MATCH ?{where} ORDER BY messages_fts.rowid DESC LIMIT ?"
+    )
+    params.append(str(limit))
+    async with reader.execute(sql, params) as cursor:
+        return [
+            SearchHit(MessageId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+            async for r in cursor
+        ]

@@ -1,0 +1,191 @@
+"""Typed reading of a parsed TOML table, with errors an admin can act on.
+
+tomllib gives plain dicts without positions. :class:`TableReader` walks them key by key, checks
+types and ranges, and on :meth:`TableReader.finish` rejects keys nobody asked for, suggesting the
+closest valid one — a misspelt option must never be silently ignored. Errors carry the dotted key
+and, where the key can be found in the source text, its line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.errors import ConfigError
+
+T = TypeVar("T")
+
+_MISSING: Any = object()
+
+
+class SourceText:
+    """The config file's text, used only to point errors at a line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self._lines = text.splitlines()
+
+    def line_of(self, dotted_key: str) -> int | None:
+        """Best-effort line of ``dotted_key``: its last component assigned or opened as a table."""
+        *_, last = dotted_key.split(".")
+        last = re.sub(r"\[\d+\]$", "", last)
+        assign = re.compile(rf"^\s*(?:\"{re.escape(last)}\"|{re.escape(last)})\s*=")
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(dotted_key.split('[')[0])}\s*\]\]?")
+        for number, line in enumerate(self._lines, start=1):
+            if assign.match(line) or header.match(line):
+                return number
+        return None
+
+
+class TableReader:
+    """Reads one TOML table; remembers which keys were consumed."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str, source: SourceText | None) -> None:
+        self._data = data
+        self._prefix = prefix
+        self._source = source
+        self._seen: set[str] = set()
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def key_path(self, key: str) -> str:
+        return f"{self._prefix}.{key}" if self._prefix else key
+
+    def error(self, key: str, reason: str, hint: str | None = None) -> ConfigError:
+        dotted = self.key_path(key)
+        line = self._source.line_of(dotted) if self._source else None
+        return ConfigError(
+            reason,
+            file=self._source.path if self._source else None,
+            key=dotted,
+            line=line,
+            hint=hint,
+        )
+
+    # -- typed getters --------------------------------------------------------------------------
+
+    def has(self, key: str) -> bool:
+        return key in self._data
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._seen.add(key)
+        if key in self._data:
+            return self._data[key]
+        if default is _MISSING:
+            raise self.error(key, "is required but missing")
+        return default
+
+    def string(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] = ()) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string, not {_type_name(value)}")
+        if choices and value not in choices:
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else None
+            raise self.error(key, f"must be one of {', '.join(map(repr, choices))}", hint)
+        return value
+
+    def integer(
+        self, key: str, default: Any = _MISSING, *, min: int | None = None, max: int | None = None
+    ) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"must be an integer, not {_type_name(value)}")
+        if min is not None and value < min:
+            raise self.error(key, f"must be at least {min}, got {value}")
+        if max is not None and value > max:
+            raise self.error(key, f"must be at most {max}, got {value}")
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, not {_type_name(value)}")
+        return value
+
+    def str_list(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(key, "must be a list of strings")
+        return tuple(value)
+
+    def path(self, key: str, default: Any = _MISSING, *, base: Path | None = None) -> Any:
+        """A filesystem path; ``~`` is expanded and relative paths resolve against ``base``."""
+        value = self.string(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not value:
+            raise self.error(key, "must not be empty")
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        return path
+
+    def table(self, key: str, *, required: bool = False) -> TableReader | None:
+        value = self._get(key, _MISSING if required else None)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a table, not {_type_name(value)}")
+        return TableReader(value, self.key_path(key), self._source)
+
+    def table_list(self, key: str) -> list[TableReader]:
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self.error(key, f"must be an array of tables ([[{self.key_path(key)}]])")
+        return [
+            TableReader(item, f"{self.key_path(key)}[{index}]", self._source)
+            for index, item in enumerate(value)
+        ]
+
+    def tables(self) -> list[tuple[str, TableReader]]:
+        """Every value of this table as a sub-table keyed by its name (e.g. ``[control.users]``)."""
+        result = []
+        for key in list(self._data):
+            sub = self.table(key, required=True)
+            assert sub is not None
+            result.append((key, sub))
+        return result
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        """The untouched value, for sections another module validates (``[policy]``)."""
+        return self._get(key, default)
+
+    def finish(self) -> None:
+        """Reject keys nobody read: a typo must be an error, not a silently ignored option."""
+        for key in self._data:
+            if key not in self._seen:
+                known = sorted(self._seen)
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                if close:
+                    hint = f"did you mean {close[0]!r}?"
+                elif known:
+                    hint = f"valid keys here: {', '.join(known)}"
+                else:
+                    hint = None
+                raise self.error(key, "unknown key", hint)
+
+
+def _type_name(value: object) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+__all__ = ["SourceText", "TableReader"]

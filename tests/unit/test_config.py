@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_config, parse_config
+from gateway.errors import ConfigError, SecretFileError
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "config.example.toml"
+
+MINIMAL_MATRIX = """
+[gateway]
+data_dir = "data"
+
+[matrix]
+homeserver = "http://127.0.0.1:8008"
+user_id = "@hgw:internal.test"
+password_file = "secret"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def secret(tmp_path: Path, name: str = "secret", mode: int = 0o600) -> Path:
+    path = tmp_path / name
+    path.write_text("hunter2\n", encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    config = load_config(EXAMPLE, check_secrets=False)
+    assert config.matrix is not None and config.telegram is not None
+    assert [link.id for link in config.links] == ["acme-supplier", "globex-client"]
+    assert config.links[0].outbound_format == "{sender_name}: {body}"
+    assert config.control.users["alice"].links == ("acme-supplier", "globex-client")
+    assert config.control.socket_mode == 0o600
+    # relative paths resolve against the file's directory, not the working directory
+    assert config.store.path == REPO / "hgw-data" / "hgw.sqlite3"
+    assert config.policy is not None
+
+
+def test_minimal_config_uses_defaults(tmp_path: Path) -> None:
+    secret(tmp_path)
+    config = load_config(write(tmp_path, MINIMAL_MATRIX))
+    assert config.store.path == tmp_path / "data" / "hgw.sqlite3"
+    assert config.store.synchronous == "full"
+    assert config.matrix is not None and config.matrix.password is not None
+    assert config.matrix.password.reveal() == "hunter2"
+    assert "hunter2" not in repr(config)
+
+
+def test_malformed_toml_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, '[gateway]\nlog_level = "info"\ndata_dir = \n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.line == 3
+    assert info.value.column is not None
+    assert str(info.value).startswith(f"{path}:3:")
+    assert "invalid TOML" in str(info.value)
+
+
+def test_unknown_key_is_named_with_the_closest_valid_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[gateway]\ndata_dir = "d"\nlog_levle = "debug"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "gateway.log_levle: unknown key" in message
+    assert "did you mean 'log_level'?" in message
+    assert info.value.line == 3
+
+
+def test_unknown_section_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"matirx: unknown key \(did you mean 'matrix'\?\)"):
+        load_config(write(tmp_path, '[matirx]\nhomeserver = "x"\n'))
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ('[store]\nretention_days = -1\n', r"store.retention_days: must be at least 0, got -1"),
+        ('[store]\nretention_days = "ten"\n', r"store.retention_days: must be an integer"),
+        ('[store]\nsynchronous = "fsync"\n', r"store.synchronous: must be one of 'full', 'normal'"),
+        ('[gateway]\nlog_level = "verbose"\n', r"gateway.log_level: must be one of"),
+        ('[control]\nsocket_mode = "0666"\n', r"control.socket_mode: must not grant access"),
+        ('[control]\nsocket_mode = "rw"\n', r"control.socket_mode: must be an octal mode"),
+        ('[control.users]\nbob = { role = "root" }\n', r"control.users.bob.role: must be one of"),
+        ("[gateway]\nlog_format = 3\n", r"gateway.log_format: must be a string, not an integer"),
+    ],
+)
+def test_wrong_type_or_range_is_explained(tmp_path: Path, snippet: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, snippet))
+
+
+def test_link_must_reference_configured_network_and_valid_ids(tmp_path: Path) -> None:
+    secret(tmp_path)
+    text = MINIMAL_MATRIX + (
+        '\n[[links]]\nid = "a"\ninternal_room = "!r:x"\nexternal_network = "telegram"\n'
+        'external_chat = "@p"\n'
+    )
+    with pytest.raises(ConfigError, match="a link uses telegram but \\[telegram\\] is not"):
+        load_config(write(tmp_path, text))
+    operator = '[control.users]\nbob = { role = "operator", links = ["nope"] }\n'
+    with pytest.raises(ConfigError, match="control.users.bob.links: no link with id 'nope'"):
+        load_config(write(tmp_path, operator, "c2.toml"))
+
+
+def test_missing_secret_file_says_how_to_create_it(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL_MATRIX)
+    with pytest.raises(SecretFileError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(tmp_path / "secret") in message
+    assert "does not exist" in message
+    assert "install -m 600" in message
+    # structure alone is still checkable on a machine without the secrets
+    assert load_config(path, check_secrets=False).matrix is not None
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660, 0o644])
+def test_secret_readable_by_others_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
+    secret_path = secret(tmp_path, mode=mode)
+    with pytest.raises(SecretFileError) as info:
+        load_config(write(tmp_path, MINIMAL_MATRIX))
+    assert f"mode {mode:04o}" in str(info.value)
+    assert f"chmod 600 {secret_path}" in str(info.value)
+
+
+def test_empty_secret_and_inline_secret_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    path.write_text("  \n")
+    path.chmod(0o600)
+    with pytest.raises(SecretFileError, match="secret file is empty"):
+        load_config(write(tmp_path, MINIMAL_MATRIX))
+    inline = MINIMAL_MATRIX.replace('password_file = "secret"', 'password = "hunter2"')
+    with pytest.raises(ConfigError, match="secrets are not accepted inline"):
+        load_config(write(tmp_path, inline, "inline.toml"))
+
+
+def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MINIMAL_MATRIX.replace('password_file = "secret"', 'password_env = "HGW_TEST_PW"')
+    path = write(tmp_path, text)
+    with pytest.raises(SecretFileError, match="HGW_TEST_PW is not set"):
+        load_config(path)
+    monkeypatch.setenv("HGW_TEST_PW", "s3cret")
+    config = load_config(path)
+    assert config.matrix is not None and config.matrix.password is not None
+    assert config.matrix.password.reveal() == "s3cret"
+
+
+def test_missing_config_file_points_at_init(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"does not exist \(create one with `hgw init`"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_parse_config_rejects_non_table_policy(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="policy: must be a table"):
+        parse_config('policy = "strict"\n', tmp_path / "c.toml")
+
+
+def test_secret_file_not_readable_by_group_is_accepted(tmp_path: Path) -> None:
+    path = secret(tmp_path, mode=0o400)
+    assert os.stat(path).st_mode & 0o077 == 0
+    load_config(write(tmp_path, MINIMAL_MATRIX))
