@@ -235,7 +235,8 @@ def main() -> int:
                     result = run(Path(tmp) / f"{name}-{concurrency}-{repeat}.sqlite3")
                     (hgw_runs if name == "hgw" else raw_runs).append(result)
                     print(
-                        f"  c={concurrency} run {repeat + 1} {name}: {result['per_second']:>9,.0f}/s"
+                        f"  c={concurrency} run {repeat + 1} {name}:"
+                        f" {result['per_second']:>9,.0f}/s"
                     )
             hgw_rate = statistics.median(r["per_second"] for r in hgw_runs)
             raw_rate = statistics.median(r["per_second"] for r in raw_runs)
@@ -256,7 +257,8 @@ def main() -> int:
             print(
                 f"  {row['concurrency']:>4} producers: hgw {row['hgw_per_second_median']:>8,.0f}/s"
                 f"  raw executemany/{row['concurrency']} {row['raw_per_second_median']:>8,.0f}/s"
-                f"  ratio {row['ratio']:.0%}  (hgw commit batch {row['hgw_median_commit_batch']:.0f})"
+                f"  ratio {row['ratio']:.0%}"
+                f"  (hgw commit batch {row['hgw_median_commit_batch']:.0f})"
             )
 
         fts = None

@@ -212,7 +212,8 @@ def _control(table: TableReader | None, base: Path, link_ids: set[str]) -> Contr
     try:
         mode = int(mode_text, 8)
     except ValueError:
-        raise t.error("socket_mode", f"must be an octal mode like \"0600\", got {mode_text!r}")
+        reason = f'must be an octal mode like "0600", got {mode_text!r}'
+        raise t.error("socket_mode", reason) from None
     if mode & 0o007:
         raise t.error("socket_mode", "must not grant access to others", 'use "0600" or "0660"')
     users: dict[str, ControlUser] = {}
@@ -266,8 +267,11 @@ def _matrix(t: TableReader | None) -> MatrixConfig | None:
     password = _secret(t, "password", required=False)
     token = _secret(t, "access_token", required=False)
     if password is None and token is None:
-        raise t.error("password_file", "the bot needs a password or an access token",
-                      "set password_file (or access_token_file)")
+        raise t.error(
+            "password_file",
+            "the bot needs a password or an access token",
+            "set password_file (or access_token_file)",
+        )
     config = MatrixConfig(
         homeserver=homeserver.rstrip("/"),
         user_id=user_id,

@@ -124,4 +124,3 @@ def _write(record: AuditRecord, out: TextIO, writer: Any) -> None:
     else:
         row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
         writer.writerow([row[column] for column in CSV_COLUMNS])
-

@@ -59,7 +59,9 @@ def run_search(args: argparse.Namespace) -> int:
             chat = hit.chat_title or hit.chat_id
             arrow = "→" if hit.direction == "outbound" else "←"
             who = hit.sender_name or "?"
-            print(f"{when}  {hit.network:<8} {chat} {arrow} {who}: {hit.snippet}  #{hit.message_id}")
+            print(
+                f"{when}  {hit.network:<8} {chat} {arrow} {who}: {hit.snippet}  #{hit.message_id}"
+            )
     if not hits and not args.json:
         print(f"no messages match {query!r}")
     return EXIT_OK if hits else EXIT_FAILED

@@ -21,6 +21,8 @@ from typing import Any
 
 import aiosqlite
 
+from gateway.store import kv
+
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit.head"
 
@@ -115,11 +117,7 @@ class AuditChain:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, actor, action, subject, details_json, prev_hash, digest),
         )
-        await conn.execute(
-            "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (HEAD_KEY, f"{seq}:{digest}", at),
-        )
+        await kv.put(conn, HEAD_KEY, f"{seq}:{digest}")
         self._head = (seq, digest)
         return AuditRecord(seq, at, actor, action, subject, details or {}, prev_hash, digest)
 
@@ -141,7 +139,8 @@ async def verify_chain(conn: aiosqlite.Connection) -> ChainReport:
                 return ChainReport(
                     count,
                     seq,
-                    f"record {seq} does not follow record {seq - 1} (removed, swapped or reordered)",
+                    f"record {seq} does not follow record {seq - 1}"
+                    " (records removed, swapped or reordered)",
                 )
             if record_hash(seq, at, actor, action, subject, details, prev_hash) != stored:
                 return ChainReport(count, seq, f"record {seq} was altered: its hash does not match")

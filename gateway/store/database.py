@@ -34,6 +34,20 @@ def _damaged(path: Path, err: Exception) -> NotADatabaseError:
     )
 
 
+def _prepare_file(path: Path, *, create: bool) -> Path:
+    """Create a missing store file private (0600) before SQLite would create it world-readable."""
+    path = path.expanduser()
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no store here; run the daemon once to create it")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+    elif path.is_dir():
+        raise StoreError(f"{path}: is a directory; [store] path must name a file")
+    return path
+
+
 class Store:
     """The company's archive. Create with ``async with Store.open(path) as store``."""
 
@@ -63,15 +77,7 @@ class Store:
     async def connect(
         cls, path: Path, *, synchronous: Literal["full", "normal"] = "full", create: bool = True
     ) -> Store:
-        path = path.expanduser()
-        if not path.exists():
-            if not create:
-                raise StoreError(f"{path}: no store here; run the daemon once to create it")
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-            os.close(fd)
-        elif path.is_dir():
-            raise StoreError(f"{path}: is a directory; [store] path must name a file")
+        path = _prepare_file(path, create=create)
         writer_conn = await aiosqlite.connect(path, isolation_level=None)
         reader: aiosqlite.Connection | None = None
         try:

@@ -246,8 +246,9 @@ async def search_messages(
         filters.append(f"m.conversation_id IN ({', '.join('?' * len(conversation_ids))})")
         params.extend(str(cid) for cid in conversation_ids)
     where = (" AND " + " AND ".join(filters)) if filters else ""
+    # `where` holds only fixed SQL with placeholders; every value is a bound parameter.
     sql = (
-        "SELECT m.id, c.network, c.chat_id, c.title, m.sender_name, m.direction, m.sent_at,"
+        "SELECT m.id, c.network, c.chat_id, c.title, m.sender_name, m.direction, m.sent_at,"  # noqa: S608
         " snippet(messages_fts, 0, '[', ']', '…', 16)"
         " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
         " JOIN conversations c ON c.id = m.conversation_id"

@@ -30,13 +30,15 @@ async def verify(path: Path):
 
 async def test_intact_chain_verifies(chain: Path) -> None:
     report = await verify(chain)
-    assert report.ok and report.records == 6
+    assert report.ok
+    assert report.records == 6
 
 
 async def test_chain_continues_across_restarts(chain: Path) -> None:
     await make_chain(chain, records=3)
     report = await verify(chain)
-    assert report.ok and report.records == 9
+    assert report.ok
+    assert report.records == 9
 
 
 async def test_edited_record_is_named(chain: Path) -> None:
@@ -80,7 +82,7 @@ async def test_edit_with_recomputed_hash_still_breaks_the_next_link(chain: Path)
     from gateway.store.audit import record_hash
 
     with sqlite3.connect(chain) as raw:
-        seq, at, actor, action, subject, details, prev = raw.execute(
+        seq, at, _actor, action, subject, details, prev = raw.execute(
             "SELECT seq, at, actor, action, subject, details, prev_hash FROM audit WHERE seq = 2"
         ).fetchone()
         forged = record_hash(seq, at, "os:mallory", action, subject, details, prev)

@@ -47,14 +47,15 @@ async def fill_store(config_file: Path) -> Path:
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.strip() == f"hgw {__version__}"
+    assert code == 0
+    assert out.strip() == f"hgw {__version__}"
 
 
 def test_every_command_has_help_with_an_example() -> None:
     parser = build_parser()
     seen = []
 
-    def walk(p, path):  # noqa: ANN001, ANN202
+    def walk(p, path):
         for action in p._actions:
             if action.__class__.__name__ == "_SubParsersAction":
                 for name, sub in action.choices.items():
@@ -84,7 +85,9 @@ def test_init_writes_a_private_config_that_checks(
     assert code == 0, err
     assert "OK" in out
     code, _, err = run(capsys, "init")  # never overwrites silently
-    assert code == 2 and "already exists" in err and "--force" in err
+    assert code == 2
+    assert "already exists" in err
+    assert "--force" in err
 
 
 def test_config_check_reports_bad_toml_on_one_line(
@@ -92,10 +95,11 @@ def test_config_check_reports_bad_toml_on_one_line(
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[gateway\n")
-    code, out, err = run(capsys, "config", "check", "-c", str(bad))
+    code, _out, err = run(capsys, "config", "check", "-c", str(bad))
     assert code == 2
     assert err.startswith(f"hgw: error: {bad}:1:")
-    assert "Traceback" not in err and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
 
 
 def test_search_finds_across_the_archive(
@@ -110,14 +114,16 @@ def test_search_finds_across_the_archive(
     code, out, _ = run(capsys, "search", "-c", str(config_file), "invoice", "--json")
     assert json.loads(out)["snippet"] == "[Invoice] attached"
     code, out, _ = run(capsys, "search", "-c", str(config_file), "nothing-like-this")
-    assert code == 1 and "no messages match" in out
+    assert code == 1
+    assert "no messages match" in out
 
 
 def test_search_without_a_store_says_so(
     capsys: pytest.CaptureFixture[str], config_file: Path
 ) -> None:
     code, _, err = run(capsys, "search", "-c", str(config_file), "x")
-    assert code == 2 and "no store here" in err
+    assert code == 2
+    assert "no store here" in err
 
 
 def test_audit_verify_and_export(
@@ -127,7 +133,8 @@ def test_audit_verify_and_export(
 
     db = asyncio.run(fill_store(config_file))
     code, out, _ = run(capsys, "audit", "verify", "-c", str(config_file))
-    assert code == 0 and "audit chain OK: 4 records" in out
+    assert code == 0
+    assert "audit chain OK: 4 records" in out
 
     code, out, _ = run(capsys, "audit", "export", "-c", str(config_file), "--format", "jsonl")
     rows = [json.loads(line) for line in out.splitlines()]
@@ -138,13 +145,18 @@ def test_audit_verify_and_export(
     code, _, err = run(
         capsys, "audit", "export", "-c", str(config_file), "--format", "csv", "-o", str(target)
     )
-    assert code == 0 and "exported 4 audit records" in err
-    assert target.read_text().splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
+    assert code == 0
+    assert "exported 4 audit records" in err
+    assert (
+        target.read_text().splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
+    )
 
     code, out, err = run(capsys, "audit", "export", "-c", str(config_file), "--since", "2999-01-01")
-    assert out == "" and "exported 0" in err
+    assert out == ""
+    assert "exported 0" in err
     code, _, err = run(capsys, "audit", "export", "-c", str(config_file), "--since", "yesterday")
-    assert code == 2 and "is not a date" in err
+    assert code == 2
+    assert "is not a date" in err
 
     with sqlite3.connect(db) as raw:
         raw.execute("UPDATE audit SET details = '{\"n\":99}' WHERE seq = 2")

@@ -37,7 +37,8 @@ def secret(tmp_path: Path, name: str = "secret", mode: int = 0o600) -> Path:
 
 def test_example_config_is_valid_and_complete() -> None:
     config = load_config(EXAMPLE, check_secrets=False)
-    assert config.matrix is not None and config.telegram is not None
+    assert config.matrix is not None
+    assert config.telegram is not None
     assert [link.id for link in config.links] == ["acme-supplier", "globex-client"]
     assert config.links[0].outbound_format == "{sender_name}: {body}"
     assert config.control.users["alice"].links == ("acme-supplier", "globex-client")
@@ -52,7 +53,8 @@ def test_minimal_config_uses_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL_MATRIX))
     assert config.store.path == tmp_path / "data" / "hgw.sqlite3"
     assert config.store.synchronous == "full"
-    assert config.matrix is not None and config.matrix.password is not None
+    assert config.matrix is not None
+    assert config.matrix.password is not None
     assert config.matrix.password.reveal() == "hunter2"
     assert "hunter2" not in repr(config)
 
@@ -85,7 +87,7 @@ def test_unknown_section_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [
-        ('[store]\nretention_days = -1\n', r"store.retention_days: must be at least 0, got -1"),
+        ("[store]\nretention_days = -1\n", r"store.retention_days: must be at least 0, got -1"),
         ('[store]\nretention_days = "ten"\n', r"store.retention_days: must be an integer"),
         ('[store]\nsynchronous = "fsync"\n', r"store.synchronous: must be one of 'full', 'normal'"),
         ('[gateway]\nlog_level = "verbose"\n', r"gateway.log_level: must be one of"),
@@ -109,7 +111,7 @@ def test_link_must_reference_configured_network_and_valid_ids(tmp_path: Path) ->
     with pytest.raises(ConfigError, match="a link uses telegram but \\[telegram\\] is not"):
         load_config(write(tmp_path, text))
     operator = '[control.users]\nbob = { role = "operator", links = ["nope"] }\n'
-    with pytest.raises(ConfigError, match="control.users.bob.links: no link with id 'nope'"):
+    with pytest.raises(ConfigError, match=r"control\.users\.bob\.links: no link with id 'nope'"):
         load_config(write(tmp_path, operator, "c2.toml"))
 
 
@@ -152,7 +154,8 @@ def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         load_config(path)
     monkeypatch.setenv("HGW_TEST_PW", "s3cret")
     config = load_config(path)
-    assert config.matrix is not None and config.matrix.password is not None
+    assert config.matrix is not None
+    assert config.matrix.password is not None
     assert config.matrix.password.reveal() == "s3cret"
 
 

@@ -56,8 +56,10 @@ async def test_redelivered_message_is_deduplicated(store: Store) -> None:
     first = await store.archive(message("42", "once"))
     again = await store.archive(message("42", "once"))
     other_chat = await store.archive(message("42", "same id, other chat", chat="globex"))
-    assert again.message_id == first.message_id and not again.is_new
-    assert other_chat.is_new and other_chat.message_id != first.message_id
+    assert again.message_id == first.message_id
+    assert not again.is_new
+    assert other_chat.is_new
+    assert other_chat.message_id != first.message_id
 
 
 async def test_concurrent_archives_share_commits_and_keep_ids(store: Store) -> None:
@@ -66,7 +68,8 @@ async def test_concurrent_archives_share_commits_and_keep_ids(store: Store) -> N
     results = await asyncio.gather(*(store.archive(m) for m in messages))
     ids = [r.message_id for r in results[:500]]
     assert len(set(ids)) == 500
-    assert results[500].message_id == results[7].message_id and not results[500].is_new
+    assert results[500].message_id == results[7].message_id
+    assert not results[500].is_new
     assert store.writer.batches < 10  # 500 callers, a handful of fsyncs
     async with store.reader.execute("SELECT count(*) FROM messages") as cursor:
         assert (await cursor.fetchone())[0] == 500
@@ -96,7 +99,8 @@ async def test_search_cyrillic_latin_case_prefix_and_yo(store: Store) -> None:
     assert [h.message_id for h in await store.search("платеж", network="matrix")] == [3]
     hits = await store.search("invoice")
     assert hits[0].snippet == "[Invoice] INV-2031 is overdue"
-    assert hits[0].chat_title == "ACME" and hits[0].sender_name == "Иван Петров"
+    assert hits[0].chat_title == "ACME"
+    assert hits[0].sender_name == "Иван Петров"
 
 
 async def test_search_is_newest_first_and_limited(store: Store) -> None:
