@@ -166,9 +166,46 @@ class Route:
         return self.link.external if self.direction is Direction.OUTBOUND else self.link.internal
 
 
+class OperationKind(StrEnum):
+    """What the dispatcher asks a bridge to do on the target network."""
+
+    SEND = "send"
+    EDIT = "edit"
+    DELETE = "delete"
+    REACT = "react"
+    NOTICE = "notice"
+    """A message from hgw itself (a block notice, a delivery failure), not relayed content."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row as a bridge sees it: everything needed to act, already policy-filtered.
+
+    ``idempotency_key`` was persisted before the first attempt; a bridge passes it to the
+    network (Matrix ``txn_id``, Telegram ``random_id``) so a retry after a lost reply is
+    recognised by the server instead of posted twice.
+    """
+
+    outbox_id: int
+    target: ChatRef
+    operation: OperationKind
+    idempotency_key: str
+    text: str = ""
+    spans: tuple[Span, ...] = ()
+    kind: MessageKind = MessageKind.TEXT
+    attachments: tuple[Attachment, ...] = ()
+    reply_to_remote_id: str | None = None
+    """The target network's id of the message this one answers."""
+    target_remote_id: str | None = None
+    """For edit, delete and react: the target network's id of the message acted on."""
+    reaction: str | None = None
+    attempts: int = 0
+
+
 __all__ = [
     "Attachment",
     "ChatRef",
+    "Delivery",
     "Direction",
     "Link",
     "LinkId",
@@ -176,6 +213,7 @@ __all__ = [
     "MessageId",
     "MessageKind",
     "NetworkName",
+    "OperationKind",
     "Route",
     "Span",
     "SpanKind",

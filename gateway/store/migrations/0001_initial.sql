@@ -37,9 +37,12 @@ CREATE TABLE messages (
     sent_at          INTEGER NOT NULL,
     received_at      INTEGER NOT NULL,
     redacted_at      INTEGER,
+    routed_at        INTEGER,           -- set in the transaction that wrote its outbox rows
     UNIQUE (conversation_id, native_id)
 );
 CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+-- Messages archived but not yet routed (a crash between the two): found again at start-up.
+CREATE INDEX messages_unrouted ON messages (id) WHERE routed_at IS NULL;
 
 -- Full-text index over bodies and sender names. unicode61 folds case for Cyrillic as well as
 -- Latin; "ё" is indexed as "е" (as Russian writers use them interchangeably; unicode61 only folds

@@ -1,0 +1,51 @@
+"""Which native id a message has on each chat it reached.
+
+The source copy is the ``messages`` row itself (conversation + native id); every copy hgw posted
+elsewhere is a ``message_map`` row. Replies, edits, deletions and reactions on one side find
+their target on the other side through these two.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from gateway.model import ChatRef
+
+
+async def record(
+    conn: aiosqlite.Connection, message_id: int, chat: ChatRef, native_id: str
+) -> None:
+    await conn.execute(
+        "INSERT OR IGNORE INTO message_map (message_id, network, chat_id, native_id)"
+        " VALUES (?, ?, ?, ?)",
+        (message_id, chat.network, chat.chat_id, native_id),
+    )
+
+
+async def resolve(reader: aiosqlite.Connection, chat: ChatRef, native_id: str) -> int | None:
+    """Our message id for a native id seen in ``chat``: an original there, or a copy we posted."""
+    async with reader.execute(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.network = ? AND c.chat_id = ? AND m.native_id = ?"
+        " UNION ALL SELECT message_id FROM message_map"
+        " WHERE network = ? AND chat_id = ? AND native_id = ? LIMIT 1",
+        (chat.network, chat.chat_id, native_id) * 2,
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def native_in(reader: aiosqlite.Connection, message_id: int, chat: ChatRef) -> str | None:
+    """The native id message ``message_id`` has in ``chat``, original or copy, if it got there."""
+    async with reader.execute(
+        "SELECT m.native_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE m.id = ? AND c.network = ? AND c.chat_id = ?"
+        " UNION ALL SELECT native_id FROM message_map"
+        " WHERE message_id = ? AND network = ? AND chat_id = ? LIMIT 1",
+        (message_id, chat.network, chat.chat_id) * 2,
+    ) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+__all__ = ["native_in", "record", "resolve"]
