@@ -126,7 +126,8 @@ async def test_redelivered_event_is_not_routed_twice(env) -> None:
     store, router, _d, _matrix, telegram = env
     first = await router.message(staff("$dup", "hello"))
     again = await router.message(staff("$dup", "hello"))
-    assert first.is_new and not again.is_new
+    assert first.is_new
+    assert not again.is_new
     assert await settled(store) == {"sent": 1}
     assert len(telegram.delivered) == 1
 
@@ -156,7 +157,8 @@ async def test_permanent_failure_is_visible_and_the_queue_moves_on(env) -> None:
     assert [d.text for d in telegram.delivered] == ["next one"]
     notice = matrix.delivered[0]
     assert notice.operation is OperationKind.NOTICE
-    assert "Not delivered to ACME Supplies" in notice.text and "M_FORBIDDEN" in notice.text
+    assert "Not delivered to ACME Supplies" in notice.text
+    assert "M_FORBIDDEN" in notice.text
     assert len([d for d in telegram.attempts if d.text == "kicked out"]) == 1  # no retry loop
     assert any(e.outcome == "failed" for e in events)
     assert await settled(store) == {"failed": 1, "sent": 2}
@@ -239,7 +241,8 @@ async def test_archived_but_unrouted_message_is_recovered(env) -> None:
     message = staff("$crash", "accepted just before a crash")
     archived = await store.archive(message)  # archived; the routing transaction never ran
     routing = await router.message(message)  # the network redelivers it (token not advanced)
-    assert not routing.is_new and routing.verdicts
+    assert not routing.is_new
+    assert routing.verdicts
     await telegram.wait_for(1)
     assert telegram.delivered[0].text == "accepted just before a crash"
     assert routing.message_id == archived.message_id
