@@ -246,3 +246,51 @@ async def test_archived_but_unrouted_message_is_recovered(env) -> None:
     await telegram.wait_for(1)
     assert telegram.delivered[0].text == "accepted just before a crash"
     assert routing.message_id == archived.message_id
+
+
+async def test_approve_releases_a_held_message_exactly_once(env) -> None:
+    from gateway.approvals import ApprovalError, ApprovalQueue
+
+    store, router, dispatcher, matrix, telegram = env
+    queue = ApprovalQueue(store, dispatcher)
+    await router.message(staff("$1", "inn HOLDME 7707083893"))
+    await router.message(staff("$2", "after the held one"))
+    await telegram.wait_for(1)
+    (pending,) = await queue.pending()
+    assert pending.rule == "inn"
+    assert pending.preview == "inn HOLDME 7707083893"
+    approved = await queue.approve(pending.id, actor="@security:internal.test")
+    assert approved.state == "approved"
+    await telegram.wait_for(2)
+    assert [d.text for d in telegram.delivered] == ["after the held one", "inn HOLDME 7707083893"]
+    with pytest.raises(ApprovalError, match="already decided"):
+        await queue.approve(pending.id, actor="@security:internal.test")
+    assert await settled(store) == {"sent": 4}  # two relayed, the hold notice, the approval notice
+    assert len(telegram.delivered) == 2
+    assert "was approved" in matrix.delivered[-1].text
+    async with store.reader.execute(
+        "SELECT actor FROM audit WHERE action = 'approval.approved'"
+    ) as cursor:
+        assert [r[0] for r in await cursor.fetchall()] == ["@security:internal.test"]
+
+
+async def test_reject_and_override(env) -> None:
+    from gateway.approvals import ApprovalError, ApprovalQueue
+
+    store, router, dispatcher, matrix, telegram = env
+    queue = ApprovalQueue(store, dispatcher)
+    await router.message(staff("$1", "first HOLDME"))
+    await router.message(staff("$2", "second HOLDME"))
+    first, second = await queue.pending()
+    await queue.reject(first.id, actor="@security:internal.test", reason="not to partners")
+    with pytest.raises(ApprovalError, match="justification"):
+        await queue.override(second.id, actor="@alice:internal.test", justification="ok")
+    await queue.override(
+        second.id, actor="@alice:internal.test", justification="client asked for the INN in writing"
+    )
+    await telegram.wait_for(1)
+    assert [d.text for d in telegram.delivered] == ["second HOLDME"]
+    await settled(store)
+    assert any("was rejected: not to partners" in d.text for d in matrix.delivered)
+    with pytest.raises(ApprovalError, match="no approval #99"):
+        await queue.get(99)
