@@ -57,14 +57,14 @@ class ApprovalQueue:
 
     async def pending(self, limit: int = 100) -> list[Approval]:
         async with self._store.reader.execute(
-            f"{_SELECT} WHERE a.state = 'pending' ORDER BY a.id LIMIT ?",  # noqa: S608
+            f"{_SELECT} WHERE a.state = 'pending' ORDER BY a.id LIMIT ?",
             (limit,),
         ) as cursor:
             return [_approval(row) async for row in cursor]
 
     async def get(self, approval_id: int) -> Approval:
         async with self._store.reader.execute(
-            f"{_SELECT} WHERE a.id = ?",  # noqa: S608
+            f"{_SELECT} WHERE a.id = ?",
             (approval_id,),
         ) as cursor:
             row = await cursor.fetchone()
