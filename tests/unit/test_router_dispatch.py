@@ -1,8 +1,4 @@
-"""Router and dispatcher against a real store, with a recording bridge at the network seam.
-
-The network is the one thing faked here (real Matrix runs in tests/integration); everything
-else — archive, outbox, approvals, audit, ordering and retries — is the production code.
-"""
+"""Router, dispatcher and approvals on a real store, with recording bridges (see relay.py)."""
 
 from __future__ import annotations
 
@@ -11,104 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from gateway.dispatch import DeliveryEvent, Dispatcher, RetryPolicy
-from gateway.errors import PermanentBridgeError, TransientBridgeError
+from gateway.dispatch import DeliveryEvent, Dispatcher
 from gateway.model import (
-    ChatRef,
-    Delivery,
-    Direction,
-    Link,
-    LinkId,
-    Message,
-    NetworkName,
     OperationKind,
-    Route,
-    UserRef,
 )
 from gateway.router import Router
-from gateway.store import Store, outbox
-from gateway.verdicts import ALLOW, Verdict
-
-MATRIX, TELEGRAM = NetworkName("matrix"), NetworkName("telegram")
-ROOM = ChatRef(MATRIX, "!acme:internal.test", "ACME")
-PARTNER_CHAT = ChatRef(TELEGRAM, "100", "ACME Supplies")
-LINK = Link(LinkId("acme"), ROOM, PARTNER_CHAT)
-ALICE = UserRef(MATRIX, "@alice:internal.test", "Alice")
-PAVEL = UserRef(TELEGRAM, "7", "Pavel")
-
-
-class RecordingBridge:
-    """Delivers into a list; fails on cue. The only fake: it stands in for the network."""
-
-    def __init__(self, network: NetworkName) -> None:
-        self.network = network
-        self.delivered: list[Delivery] = []
-        self.attempts: list[Delivery] = []
-        self.transient_failures: dict[str, int] = {}
-        self.permanent: set[str] = set()
-        self.retry_after: float | None = 0.01
-        self.arrived = asyncio.Event()
-
-    async def deliver(self, delivery: Delivery) -> str:
-        self.attempts.append(delivery)
-        for marker, left in self.transient_failures.items():
-            if marker in delivery.text and left > 0:
-                self.transient_failures[marker] = left - 1
-                raise TransientBridgeError("503 from server", retry_after=self.retry_after)
-        if any(marker in delivery.text for marker in self.permanent):
-            raise PermanentBridgeError("M_FORBIDDEN: not in room")
-        self.delivered.append(delivery)
-        self.arrived.set()
-        return f"{self.network}-remote-{len(self.delivered)}"
-
-    async def wait_for(self, count: int, timeout: float = 10) -> None:
-        async def until() -> None:
-            while len(self.delivered) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-
-        await asyncio.wait_for(until(), timeout)
-
-
-async def settled(store: Store, timeout: float = 10) -> dict[str, int]:
-    """Outbox state counts once nothing is pending any more."""
-
-    async def until() -> dict[str, int]:
-        while "pending" in (counts := await outbox.state_counts(store.reader)):
-            await asyncio.sleep(0.01)
-        return counts
-
-    return await asyncio.wait_for(until(), timeout)
-
-
-def judge_by_text(message: Message, route: Route) -> Verdict:
-    if "BLOCKME" in message.text:
-        return Verdict("block", rule="cards", notice="Blocked by rule 'cards'.")
-    if "HOLDME" in message.text:
-        return Verdict("hold", rule="inn", reason="INN found", notice="Held by rule 'inn'.")
-    if "4276" in message.text:
-        return Verdict("redact", text=message.text.replace("4276", "****"), rule="mask")
-    if "EXPLODE" in message.text:
-        raise RuntimeError("detector crashed")
-    return ALLOW
-
-
-def staff(native: str, text: str, **kw: object) -> Message:
-    return Message(ROOM, ALICE, native, Direction.OUTBOUND, text=text, **kw)  # type: ignore[arg-type]
-
-
-def partner(native: str, text: str, **kw: object) -> Message:
-    return Message(PARTNER_CHAT, PAVEL, native, Direction.INBOUND, text=text, **kw)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def env(tmp_path: Path):
-    async with Store.open(tmp_path / "hgw.sqlite3") as store:
-        bridges = {MATRIX: RecordingBridge(MATRIX), TELEGRAM: RecordingBridge(TELEGRAM)}
-        dispatcher = Dispatcher(store, bridges, retry=RetryPolicy(base_seconds=0.01), seed=1)
-        router = Router(store, dispatcher, [LINK], judge_by_text)
-        yield store, router, dispatcher, bridges[MATRIX], bridges[TELEGRAM]
-        await dispatcher.drain(grace_seconds=1)
+from gateway.store import Store
+from tests.unit.relay import (
+    LINK,
+    MATRIX,
+    TELEGRAM,
+    RecordingBridge,
+    judge_by_text,
+    partner,
+    settled,
+    staff,
+)
 
 
 async def test_messages_arrive_in_order_both_ways(env) -> None:
