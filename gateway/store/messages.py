@@ -14,11 +14,24 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import aiosqlite
 
-from gateway.model import Message, MessageId
+from gateway.model import (
+    Attachment,
+    ChatRef,
+    Direction,
+    Message,
+    MessageId,
+    MessageKind,
+    NetworkName,
+    Span,
+    SpanKind,
+    UserRef,
+)
 from gateway.store.writer import GroupCommitWriter
 
 
@@ -260,3 +273,40 @@ async def search_messages(
             SearchHit(MessageId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7])
             async for r in cursor
         ]
+
+
+_MESSAGE_COLUMNS = (
+    "m.id, c.network, c.chat_id, c.title, m.native_id, m.sender_id, m.sender_name, m.direction,"
+    " m.kind, m.body, m.spans, m.attachments, m.reply_to_native, m.edit_of_native, m.sent_at"
+)
+
+
+def _message(row: Sequence[Any]) -> tuple[MessageId, Message]:
+    network = NetworkName(row[1])
+    spans = tuple(Span(o, n, SpanKind(k), e) for o, n, k, e in json.loads(row[10] or "[]"))
+    attachments = tuple(
+        Attachment(a["name"], a.get("mime"), a["size"], native_ref=a.get("ref"))
+        for a in json.loads(row[11] or "[]")
+    )
+    return MessageId(row[0]), Message(
+        chat=ChatRef(network, row[2], row[3]),
+        sender=UserRef(network, row[5], row[6]),
+        native_id=row[4],
+        direction=Direction(row[7]),
+        text=row[9],
+        spans=spans,
+        attachments=attachments,
+        kind=MessageKind(row[8]),
+        reply_to_native_id=row[12],
+        edit_of_native_id=row[13],
+        sent_at=datetime.fromtimestamp(row[14] / 1000, UTC),
+    )
+
+
+async def unrouted_messages(reader: aiosqlite.Connection) -> list[tuple[MessageId, Message]]:
+    """Messages archived but never routed: a crash hit between the two transactions."""
+    async with reader.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages m"  # noqa: S608 - fixed column list
+        " JOIN conversations c ON c.id = m.conversation_id WHERE m.routed_at IS NULL ORDER BY m.id"
+    ) as cursor:
+        return [_message(row) async for row in cursor]

@@ -1,0 +1,218 @@
+"""Wiring and lifecycle: start, reload (SIGHUP), graceful drain (SIGTERM).
+
+Start-up order matters for invariant 1 (no loss): the store opens first, messages a crash left
+unrouted are routed, pending deliveries resume, and only then do bridges start taking new events.
+Shutdown runs the other way: bridges stop accepting, the dispatcher drains for a grace period,
+the store commits what is queued and closes. Anything still pending is delivered on next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.approvals import ApprovalQueue
+from gateway.config import Config, load_config
+from gateway.dispatch import Dispatcher
+from gateway.errors import HgwError
+from gateway.management import Services, is_command, run_command
+from gateway.model import ChatRef, Message, MessageKind, NetworkName, OperationKind, Route
+from gateway.router import Router
+from gateway.store import Store, messages, outbox
+from gateway.verdicts import Verdict
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+"""How long SIGTERM waits for deliverable messages before stopping (the rest resume on start)."""
+
+Judge = Callable[[Message, Route], Verdict]
+BridgeFactory = Callable[[Config], Mapping[NetworkName, Any]]
+
+
+class DaemonLock:
+    """An exclusive lock next to the store: two daemons on one store would send twice."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise HgwError(
+                f"another hgw daemon (pid {holder}) is running on this store ({self.path});"
+                " stop it first, or point this one at another [store] path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass(slots=True)
+class NetworkSink:
+    """The EventSink one bridge writes into: commands go to the management room, the rest to
+    the router; sync positions are stored under ``<network>.<key>``."""
+
+    network: NetworkName
+    daemon: Daemon
+
+    async def message(self, message: Message) -> None:
+        await self.daemon.router.message(message)
+        if self.daemon.is_management(message.chat) and is_command(message.text):
+            await self.daemon.answer_command(message)
+
+    async def reaction(self, reaction: Any) -> None:
+        log.debug("reaction %s ignored until reactions are routed", reaction.native_id)
+
+    async def deletion(self, deletion: Any) -> None:
+        log.debug("deletion of %s ignored until deletions are routed", deletion.target_native_id)
+
+    async def checkpoint(self, key: str, value: str) -> None:
+        await self.daemon.store.put_value(f"{self.network}.{key}", value)
+
+    async def restore(self, key: str) -> str | None:
+        return await self.daemon.store.get_value(f"{self.network}.{key}")
+
+
+class Daemon:
+    """One running gateway. ``await Daemon(config, ...).run()`` until a signal stops it."""
+
+    def __init__(self, config: Config, *, make_bridges: BridgeFactory, judge: Judge) -> None:
+        self.config = config
+        self._make_bridges = make_bridges
+        self._judge = judge
+        self._stop = asyncio.Event()
+        self._lock = DaemonLock(config.store.path)
+        self.store: Store
+        self.router: Router
+        self.dispatcher: Dispatcher
+        self.approvals: ApprovalQueue
+        self.bridges: dict[NetworkName, Any] = {}
+        self.ready = asyncio.Event()
+
+    def is_management(self, chat: ChatRef) -> bool:
+        matrix = self.config.matrix
+        return bool(matrix and chat.network == "matrix" and chat.chat_id == matrix.management_room)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        self._lock.acquire()
+        try:
+            await self._run()
+        finally:
+            self._lock.release()
+
+    async def _run(self) -> None:
+        config = self.config
+        self.store = await Store.connect(config.store.path, synchronous=config.store.synchronous)
+        try:
+            self.bridges = dict(self._make_bridges(config))
+            self.dispatcher = Dispatcher(self.store, self.bridges)
+            self.router = Router(self.store, self.dispatcher, config.links, self._judge)
+            self.approvals = ApprovalQueue(self.store, self.dispatcher)
+            unrouted = await messages.unrouted_messages(self.store.reader)
+            recovered = await self.router.recover(unrouted)
+            if recovered:
+                log.warning("routed %d messages left unrouted by an earlier crash", recovered)
+            await self.dispatcher.start()
+            for network, bridge in self.bridges.items():
+                await bridge.start(NetworkSink(network, self))
+                log.info("%s bridge started", network)
+            self._install_signals()
+            self.ready.set()
+            log.info("hgw is running (store %s)", config.store.path)
+            await self._stop.wait()
+            log.info("stopping: no new events; draining deliveries for up to %.0fs", DRAIN_SECONDS)
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for network, bridge in self.bridges.items():
+            try:
+                await bridge.stop()
+            except Exception:
+                log.exception("%s bridge did not stop cleanly", network)
+        if hasattr(self, "dispatcher"):
+            drained = await self.dispatcher.drain(DRAIN_SECONDS)
+            if not drained:
+                log.warning("some deliveries are still pending; they resume on the next start")
+        await self.store.close()
+        log.info("hgw stopped")
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, self.stop)
+            loop.add_signal_handler(signal.SIGINT, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def reload(self) -> None:
+        """SIGHUP: load the config again; an invalid one is refused and the old one keeps going."""
+        path = self.config.source_path
+        try:
+            new = load_config(path, check_secrets=False)
+        except HgwError as err:
+            log.error("config reload refused, the running config stays in force: %s", err)
+            return
+        self.config = new
+        self.router.set_links(new.links)
+        log.info("config reloaded from %s: %d links", path, len(new.links))
+
+    # -- management room ----------------------------------------------------------------------
+
+    def services(self) -> Services:
+        return Services(
+            store=self.store,
+            approvals=self.approvals,
+            links=lambda: self.config.links,
+            policy_test=self._describe_policy,
+        )
+
+    def _describe_policy(self, text: str) -> str:
+        from gateway.policy_glue import describe_test
+
+        return describe_test(self.config, text)
+
+    async def answer_command(self, message: Message) -> None:
+        admins = self.config.matrix.admins if self.config.matrix else ()
+        reply = await run_command(
+            message.text,
+            sender=message.sender.user_id,
+            is_admin=message.sender.user_id in admins,
+            services=self.services(),
+        )
+
+        async def post(conn: Any) -> None:
+            await outbox.add(
+                conn,
+                target=message.chat,
+                operation=OperationKind.NOTICE,
+                payload={"text": reply, "kind": MessageKind.NOTICE.value, "accepted_at": 0},
+            )
+
+        await self.store.write(post)
+        self.dispatcher.wake(message.chat)
+
+
+__all__ = ["Daemon", "DaemonLock", "NetworkSink"]
