@@ -43,6 +43,12 @@ class RecordingBridge:
         self.retry_after: float | None = 0.01
         self.arrived = asyncio.Event()
 
+    async def start(self, sink: object) -> None:
+        self.sink = sink
+
+    async def stop(self) -> None:
+        self.stopped = True
+
     async def deliver(self, delivery: Delivery) -> str:
         self.attempts.append(delivery)
         for marker, left in self.transient_failures.items():

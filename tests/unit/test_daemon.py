@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_config
+from gateway.daemon import Daemon, DaemonLock
+from gateway.errors import HgwError
+from tests.unit.relay import MATRIX, TELEGRAM, RecordingBridge, judge_by_text, staff
+
+CONFIG = """
+[gateway]
+data_dir = "data"
+
+[matrix]
+homeserver = "http://127.0.0.1:1"
+user_id = "@hgw:internal.test"
+password_env = "UNUSED"
+management_room = "!admin:internal.test"
+admins = ["@security:internal.test"]
+
+[telegram]
+api_id = 1
+api_hash_env = "UNUSED"
+phone = "+70000000000"
+
+[[links]]
+id = "acme"
+internal_room = "!acme:internal.test"
+external_network = "telegram"
+external_chat = "100"
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+async def start(config_path: Path) -> tuple[Daemon, asyncio.Task[None], dict]:
+    bridges = {MATRIX: RecordingBridge(MATRIX), TELEGRAM: RecordingBridge(TELEGRAM)}
+    daemon = Daemon(
+        load_config(config_path, check_secrets=False),
+        make_bridges=lambda _config: bridges,
+        judge=judge_by_text,
+    )
+    task = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.ready.wait(), 10)
+    return daemon, task, bridges
+
+
+async def test_relays_and_drains_on_stop(config_path: Path) -> None:
+    daemon, task, bridges = await start(config_path)
+    sink = bridges[MATRIX].sink
+    for i in range(20):
+        await sink.message(staff(f"$e{i}", f"hello {i}"))
+    daemon.stop()
+    await asyncio.wait_for(task, 15)
+    assert [d.text for d in bridges[TELEGRAM].delivered] == [f"hello {i}" for i in range(20)]
+    assert bridges[MATRIX].stopped
+    assert bridges[TELEGRAM].stopped
+
+
+async def test_sync_tokens_are_namespaced_per_network(config_path: Path) -> None:
+    daemon, task, bridges = await start(config_path)
+    await bridges[MATRIX].sink.checkpoint("sync_token", "s42")
+    assert await bridges[MATRIX].sink.restore("sync_token") == "s42"
+    assert await bridges[TELEGRAM].sink.restore("sync_token") is None
+    daemon.stop()
+    await task
+
+
+async def test_second_daemon_on_the_same_store_is_refused(config_path: Path) -> None:
+    daemon, task, _ = await start(config_path)
+    lock = DaemonLock(daemon.config.store.path)
+    with pytest.raises(HgwError, match=r"another hgw daemon \(pid \d+\) is running"):
+        lock.acquire()
+    daemon.stop()
+    await task
+    lock.acquire()  # free again once the first one stopped
+    lock.release()
+
+
+async def test_reload_with_a_broken_config_keeps_the_old_one(
+    config_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon, task, bridges = await start(config_path)
+    config_path.write_text(CONFIG + "\n[[links]]\nid = 3\n")
+    daemon.reload()
+    assert "config reload refused" in caplog.text
+    assert "links[1].id: must be a string" in caplog.text
+    assert [link.id for link in daemon.config.links] == ["acme"]
+    await bridges[MATRIX].sink.message(staff("$still", "still relayed"))
+    config_path.write_text(CONFIG.replace('id = "acme"', 'id = "acme"\nenabled = false'))
+    daemon.reload()
+    await bridges[MATRIX].sink.message(staff("$off", "link disabled now"))
+    daemon.stop()
+    await task
+    assert [d.text for d in bridges[TELEGRAM].delivered] == ["still relayed"]
+
+
+async def test_management_commands_are_answered_in_the_room(config_path: Path) -> None:
+    from gateway.model import ChatRef, Direction, Message, UserRef
+
+    daemon, task, bridges = await start(config_path)
+    room = ChatRef(MATRIX, "!admin:internal.test")
+    admin = UserRef(MATRIX, "@security:internal.test")
+    await bridges[MATRIX].sink.message(
+        Message(room, admin, "$c1", Direction.OUTBOUND, "!hgw links")
+    )
+    await bridges[MATRIX].wait_for(1)
+    reply = bridges[MATRIX].delivered[0]
+    assert reply.target == room
+    assert reply.text == "• acme: !acme:internal.test ⇄ telegram:100"
+    daemon.stop()
+    await task
