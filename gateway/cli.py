@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
-from gateway.commands import EXIT_USAGE, HelpFormatter, audit_cmd, config_cmd, search
+from gateway.commands import EXIT_USAGE, HelpFormatter, audit_cmd, config_cmd, run, search
 from gateway.errors import HgwError
 
-COMMAND_MODULES = [config_cmd, search, audit_cmd]
+COMMAND_MODULES = [config_cmd, run, search, audit_cmd]
 
 
 def _optional_modules() -> list[object]:

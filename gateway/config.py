@@ -25,7 +25,7 @@ from gateway.tomlreader import SourceText, TableReader
 Role = Literal["admin", "operator", "auditor"]
 ROLES: tuple[Role, ...] = ("admin", "operator", "auditor")
 LOG_LEVELS = ("debug", "info", "warning", "error")
-EXTERNAL_NETWORKS = ("telegram",)
+RESERVED_NETWORKS = ("matrix", "telegram")
 CONFIG_ENV = "HGW_CONFIG"
 
 
@@ -121,6 +121,8 @@ class Config:
     telegram: TelegramConfig | None
     links: tuple[Link, ...]
     policy: Any
+    partners: Mapping[str, MatrixConfig] = field(default_factory=dict)
+    """External Matrix homeservers (partner organisations), by network name."""
     """A :class:`gateway.policy.PolicySet`; typed loosely to keep config free of policy imports."""
 
     def secrets(self) -> list[Secret]:
@@ -129,6 +131,8 @@ class Config:
             found += [s for s in (self.matrix.password, self.matrix.access_token) if s]
         if self.telegram:
             found += [s for s in (self.telegram.api_hash, self.telegram.bot_token) if s]
+        for partner in self.partners.values():
+            found += [s for s in (partner.password, partner.access_token) if s]
         return found
 
 
@@ -171,7 +175,8 @@ def parse_config(text: str, path: Path) -> Config:
     base = path.parent
     gateway = _gateway(root.table("gateway"), base)
     store = _store(root.table("store"), gateway.data_dir, base)
-    links = _links(root)
+    partners = _partners(root.table("partners"))
+    links = _links(root, ("telegram", *partners))
     control = _control(root.table("control"), base, {link.id for link in links})
     matrix = _matrix(root.table("matrix"))
     telegram = _telegram(root.table("telegram"), gateway.data_dir, base)
@@ -181,7 +186,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise root.error("links", "a link uses telegram but [telegram] is not configured")
     policy = _policy(root, source)
     root.finish()
-    return Config(path, gateway, store, control, matrix, telegram, tuple(links), policy)
+    return Config(path, gateway, store, control, matrix, telegram, tuple(links), policy, partners)
 
 
 def _gateway(table: TableReader | None, base: Path) -> GatewayConfig:
@@ -303,7 +308,21 @@ def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConf
     return config
 
 
-def _links(root: TableReader) -> list[Link]:
+def _partners(table: TableReader | None) -> dict[str, MatrixConfig]:
+    """``[partners.NAME]``: a partner organisation's own Matrix homeserver."""
+    partners: dict[str, MatrixConfig] = {}
+    for name, t in table.tables() if table else []:
+        if name in RESERVED_NETWORKS or not name.replace("-", "").replace("_", "").isalnum():
+            raise t.error("", f"{name!r} cannot name a partner network", "use e.g. [partners.acme]")
+        network_type = t.string("type", "matrix", choices=("matrix",))
+        assert network_type == "matrix"
+        config = _matrix(t)
+        assert config is not None
+        partners[name] = config
+    return partners
+
+
+def _links(root: TableReader, external_networks: tuple[str, ...]) -> list[Link]:
     links: list[Link] = []
     seen: set[str] = set()
     for t in root.table_list("links"):
@@ -314,7 +333,7 @@ def _links(root: TableReader) -> list[Link]:
         room = t.string("internal_room")
         if not room.startswith(("!", "#")):
             raise t.error("internal_room", "must be a Matrix room id (!…) or alias (#…)")
-        network = t.string("external_network", choices=EXTERNAL_NETWORKS)
+        network = t.string("external_network", choices=external_networks)
         links.append(
             Link(
                 id=LinkId(link_id),

@@ -36,6 +36,8 @@ DRAIN_SECONDS = 10.0
 
 Judge = Callable[[Message, Route], Verdict]
 BridgeFactory = Callable[[Config], Mapping[NetworkName, Any]]
+JudgeFactory = Callable[[Config], Judge]
+"""Builds the policy judge from a config — again on every successful reload."""
 
 
 class DaemonLock:
@@ -96,10 +98,12 @@ class NetworkSink:
 class Daemon:
     """One running gateway. ``await Daemon(config, ...).run()`` until a signal stops it."""
 
-    def __init__(self, config: Config, *, make_bridges: BridgeFactory, judge: Judge) -> None:
+    def __init__(
+        self, config: Config, *, make_bridges: BridgeFactory, make_judge: JudgeFactory
+    ) -> None:
         self.config = config
         self._make_bridges = make_bridges
-        self._judge = judge
+        self._make_judge = make_judge
         self._stop = asyncio.Event()
         self._lock = DaemonLock(config.store.path)
         self.store: Store
@@ -129,7 +133,8 @@ class Daemon:
         try:
             self.bridges = dict(self._make_bridges(config))
             self.dispatcher = Dispatcher(self.store, self.bridges)
-            self.router = Router(self.store, self.dispatcher, config.links, self._judge)
+            judge = self._make_judge(config)
+            self.router = Router(self.store, self.dispatcher, config.links, judge)
             self.approvals = ApprovalQueue(self.store, self.dispatcher)
             unrouted = await messages.unrouted_messages(self.store.reader)
             recovered = await self.router.recover(unrouted)
@@ -172,11 +177,13 @@ class Daemon:
         path = self.config.source_path
         try:
             new = load_config(path, check_secrets=False)
+            judge = self._make_judge(new)
         except HgwError as err:
             log.error("config reload refused, the running config stays in force: %s", err)
             return
         self.config = new
         self.router.set_links(new.links)
+        self.router.set_judge(judge)
         log.info("config reloaded from %s: %d links", path, len(new.links))
 
     # -- management room ----------------------------------------------------------------------

@@ -144,8 +144,8 @@ class Dispatcher:
         """Try ``row`` once. Returns seconds to wait before the head may be tried again."""
         bridge = self._bridges.get(row.target.network)
         if bridge is None:
-            await self._fail(row, f"no bridge for network {row.target.network!r} is running")
-            return None
+            missing = f"no bridge for network {row.target.network!r} is running"
+            return await self._retry_later(row, TransientBridgeError(missing, retry_after=60))
         try:
             delivery = await self._delivery(row)
             remote_id = await bridge.deliver(delivery)

@@ -52,6 +52,9 @@ class TableReader:
     # -- errors ---------------------------------------------------------------------------------
 
     def key_path(self, key: str) -> str:
+        """The dotted path of ``key`` here; an empty key names this table itself."""
+        if not key:
+            return self._prefix
         return f"{self._prefix}.{key}" if self._prefix else key
 
     def error(self, key: str, reason: str, hint: str | None = None) -> ConfigError:

@@ -46,7 +46,7 @@ async def start(config_path: Path) -> tuple[Daemon, asyncio.Task[None], dict]:
     daemon = Daemon(
         load_config(config_path, check_secrets=False),
         make_bridges=lambda _config: bridges,
-        judge=judge_by_text,
+        make_judge=lambda _config: judge_by_text,
     )
     task = asyncio.create_task(daemon.run())
     await asyncio.wait_for(daemon.ready.wait(), 10)
