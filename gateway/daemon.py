@@ -26,13 +26,15 @@ from gateway.errors import HgwError
 from gateway.management import Services, is_command, run_command
 from gateway.model import ChatRef, Message, MessageKind, NetworkName, OperationKind, Route
 from gateway.router import Router
-from gateway.store import Store, messages, outbox
+from gateway.store import Store, messages, outbox, retention
 from gateway.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
 """How long SIGTERM waits for deliverable messages before stopping (the rest resume on start)."""
+
+RETENTION_INTERVAL_SECONDS = 3600.0
 
 Judge = Callable[[Message, Route], Verdict]
 BridgeFactory = Callable[[Config], Mapping[NetworkName, Any]]
@@ -145,9 +147,11 @@ class Daemon:
                 await bridge.start(NetworkSink(network, self))
                 log.info("%s bridge started", network)
             self._install_signals()
+            retention = asyncio.create_task(self._retention_loop(), name="retention")
             self.ready.set()
             log.info("hgw is running (store %s)", config.store.path)
             await self._stop.wait()
+            retention.cancel()
             log.info("stopping: no new events; draining deliveries for up to %.0fs", DRAIN_SECONDS)
         finally:
             await self._shutdown()
@@ -164,6 +168,21 @@ class Daemon:
                 log.warning("some deliveries are still pending; they resume on the next start")
         await self.store.close()
         log.info("hgw stopped")
+
+    async def _retention_loop(self) -> None:
+        """Prune expired messages hourly, in small batches so relaying never waits long."""
+        while True:
+            days = self.config.store.retention_days
+            try:
+                while days and (
+                    deleted := await self.store.write(
+                        lambda conn: retention.prune(conn, retention_days=days)
+                    )
+                ):
+                    log.info("retention: deleted %d messages older than %d days", deleted, days)
+            except Exception:
+                log.exception("retention pass failed; retrying in an hour")
+            await asyncio.sleep(RETENTION_INTERVAL_SECONDS)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -195,3 +195,45 @@ async def test_writes_queued_before_close_are_committed(tmp_path: Path) -> None:
     assert all(task.result().is_new for task in pending)
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == 20
+
+
+async def test_retention_deletes_only_settled_old_messages(store: Store) -> None:
+    from datetime import timedelta
+
+    from gateway.model import OperationKind
+    from gateway.store import outbox
+    from gateway.store.outbox import OutboxState
+    from gateway.store.retention import prune
+
+    old = datetime.now(UTC) - timedelta(days=40)
+    kept_held = await store.archive(replace_time(message("1", "old, still held"), old))
+    gone = await store.archive(replace_time(message("2", "old and delivered"), old))
+    recent = await store.archive(message("3", "recent"))
+
+    async def deliveries(conn) -> None:
+        chat = ChatRef(MATRIX, "!room")
+        for result, state in ((kept_held, OutboxState.HELD), (gone, OutboxState.SENT)):
+            await outbox.add(
+                conn,
+                target=chat,
+                operation=OperationKind.SEND,
+                payload={},
+                message_id=result.message_id,
+                state=state,
+            )
+
+    await store.write(deliveries)
+    assert await store.write(lambda conn: prune(conn, retention_days=0)) == 0
+    assert await store.write(lambda conn: prune(conn, retention_days=30)) == 1
+    async with store.reader.execute("SELECT id FROM messages ORDER BY id") as cursor:
+        assert [r[0] for r in await cursor.fetchall()] == [
+            kept_held.message_id,
+            recent.message_id,
+        ]
+    assert await store.search("delivered") == []  # gone from the full-text index too
+
+
+def replace_time(msg: Message, when: datetime) -> Message:
+    from dataclasses import replace
+
+    return replace(msg, sent_at=when)

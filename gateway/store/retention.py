@@ -1,0 +1,42 @@
+"""Retention: forget archived messages older than ``[store] retention_days``.
+
+Only finished business is deleted: a message with a delivery still pending or held, or an
+approval still open, stays until it is settled. The audit log is never pruned — it records
+decisions, not content, and a gap would break the chain.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from gateway.store.outbox import now_ms
+
+DAY_MS = 24 * 3600 * 1000
+
+
+async def prune(conn: aiosqlite.Connection, *, retention_days: int, limit: int = 5000) -> int:
+    """Delete up to ``limit`` expired messages with their deliveries; return how many."""
+    if retention_days <= 0:
+        return 0
+    cutoff = now_ms() - retention_days * DAY_MS
+    await conn.execute("DROP TABLE IF EXISTS temp.expired")
+    await conn.execute(
+        "CREATE TEMP TABLE expired AS SELECT id FROM messages m WHERE m.sent_at < ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
+        "   AND o.state IN ('pending', 'held'))"
+        " ORDER BY m.id LIMIT ?",
+        (cutoff, limit),
+    )
+    await conn.execute(
+        "DELETE FROM approvals WHERE message_id IN (SELECT id FROM temp.expired)"
+        " OR outbox_id IN (SELECT o.id FROM outbox o WHERE o.message_id IN"
+        "   (SELECT id FROM temp.expired))"
+    )
+    await conn.execute("DELETE FROM outbox WHERE message_id IN (SELECT id FROM temp.expired)")
+    cursor = await conn.execute("DELETE FROM messages WHERE id IN (SELECT id FROM temp.expired)")
+    deleted = cursor.rowcount
+    await conn.execute("DROP TABLE temp.expired")
+    return deleted
+
+
+__all__ = ["prune"]
