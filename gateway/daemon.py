@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -174,11 +175,8 @@ class Daemon:
         while True:
             days = self.config.store.retention_days
             try:
-                while days and (
-                    deleted := await self.store.write(
-                        lambda conn: retention.prune(conn, retention_days=days)
-                    )
-                ):
+                prune = functools.partial(retention.prune, retention_days=days)
+                while days and (deleted := await self.store.write(prune)):
                     log.info("retention: deleted %d messages older than %d days", deleted, days)
             except Exception:
                 log.exception("retention pass failed; retrying in an hour")
