@@ -9,6 +9,7 @@ gateway must never fall back to a default silently.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -167,18 +168,20 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        line, column = getattr(err, "lineno", None), getattr(err, "colno", None)
-        reason = getattr(err, "msg", str(err))
+        # Python < 3.14 has no lineno/colno attributes; the position ends the message
+        position = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(err))
+        reason = str(err)[: position.start()] if position else str(err)
+        line, column = (int(position[1]), int(position[2])) if position else (None, None)
         raise ConfigError(f"invalid TOML: {reason}", file=path, line=line, column=column) from None
     source = SourceText(path, text)
     root = TableReader(data, "", source)
     base = path.parent
     gateway = _gateway(root.table("gateway"), base)
     store = _store(root.table("store"), gateway.data_dir, base)
-    partners = _partners(root.table("partners"))
+    partners = _partners(root.table("partners"), base)
     links = _links(root, ("telegram", *partners))
     control = _control(root.table("control"), base, {link.id for link in links})
-    matrix = _matrix(root.table("matrix"))
+    matrix = _matrix(root.table("matrix"), base)
     telegram = _telegram(root.table("telegram"), gateway.data_dir, base)
     if matrix is None and links:
         raise root.error("links", "links need an internal network", "add a [matrix] section")
@@ -239,7 +242,7 @@ def _control(table: TableReader | None, base: Path, link_ids: set[str]) -> Contr
     return config
 
 
-def _secret(t: TableReader, name: str, *, required: bool) -> Secret | None:
+def _secret(t: TableReader, name: str, *, required: bool, base: Path) -> Secret | None:
     """``NAME_file`` or ``NAME_env``; an inline ``NAME`` is refused."""
     if t.has(name):
         t.raw(name)
@@ -252,7 +255,7 @@ def _secret(t: TableReader, name: str, *, required: bool) -> Secret | None:
     if t.has(file_key) and t.has(env_key):
         raise t.error(file_key, f"set either {file_key} or {env_key}, not both")
     if t.has(file_key):
-        return Secret(t.key_path(file_key), file=t.path(file_key))
+        return Secret(t.key_path(file_key), file=t.path(file_key, base=base))
     if t.has(env_key):
         return Secret(t.key_path(env_key), env=t.string(env_key))
     if required:
@@ -260,7 +263,7 @@ def _secret(t: TableReader, name: str, *, required: bool) -> Secret | None:
     return None
 
 
-def _matrix(t: TableReader | None) -> MatrixConfig | None:
+def _matrix(t: TableReader | None, base: Path) -> MatrixConfig | None:
     if t is None:
         return None
     homeserver = t.string("homeserver")
@@ -269,8 +272,8 @@ def _matrix(t: TableReader | None) -> MatrixConfig | None:
     user_id = t.string("user_id")
     if not (user_id.startswith("@") and ":" in user_id):
         raise t.error("user_id", "must be a full Matrix id like @hgw:example.org")
-    password = _secret(t, "password", required=False)
-    token = _secret(t, "access_token", required=False)
+    password = _secret(t, "password", required=False, base=base)
+    token = _secret(t, "access_token", required=False, base=base)
     if password is None and token is None:
         raise t.error(
             "password_file",
@@ -296,9 +299,9 @@ def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConf
         return None
     config = TelegramConfig(
         api_id=t.integer("api_id", min=1),
-        api_hash=_secret(t, "api_hash", required=True),  # type: ignore[arg-type]
+        api_hash=_secret(t, "api_hash", required=True, base=base),  # type: ignore[arg-type]
         session=t.path("session", data_dir / "telegram.session", base=base),
-        bot_token=_secret(t, "bot_token", required=False),
+        bot_token=_secret(t, "bot_token", required=False, base=base),
         phone=t.string("phone", None),
         max_media_bytes=t.integer("max_media_bytes", 50 * 1024 * 1024, min=1024),
     )
@@ -308,7 +311,7 @@ def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConf
     return config
 
 
-def _partners(table: TableReader | None) -> dict[str, MatrixConfig]:
+def _partners(table: TableReader | None, base: Path) -> dict[str, MatrixConfig]:
     """``[partners.NAME]``: a partner organisation's own Matrix homeserver."""
     partners: dict[str, MatrixConfig] = {}
     for name, t in table.tables() if table else []:
@@ -316,7 +319,7 @@ def _partners(table: TableReader | None) -> dict[str, MatrixConfig]:
             raise t.error("", f"{name!r} cannot name a partner network", "use e.g. [partners.acme]")
         network_type = t.string("type", "matrix", choices=("matrix",))
         assert network_type == "matrix"
-        config = _matrix(t)
+        config = _matrix(t, base)
         assert config is not None
         partners[name] = config
     return partners

@@ -28,7 +28,7 @@ from gateway.management import Services, is_command, run_command
 from gateway.model import ChatRef, Message, MessageKind, NetworkName, OperationKind, Route
 from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
-from gateway.verdicts import Verdict
+from gateway.verdicts import Verdict, describe_test
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +214,6 @@ class Daemon:
         )
 
     def _describe_policy(self, text: str) -> str:
-        from gateway.policy_glue import describe_test
-
         return describe_test(self.config, text)
 
     async def answer_command(self, message: Message) -> None:

@@ -7,11 +7,26 @@ the engine grows, and the one place that decides "a broken policy holds" is easy
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
-from gateway.model import Span
+from gateway.model import (
+    ChatRef,
+    Direction,
+    Link,
+    LinkId,
+    Message,
+    NetworkName,
+    Route,
+    Span,
+    UserRef,
+)
+from gateway.policy import Decision, EvaluationContext, PolicyState, describe, evaluate
+
+if TYPE_CHECKING:
+    from gateway.config import Config
 
 Action = Literal["allow", "notify", "redact", "hold", "block"]
 
@@ -46,4 +61,57 @@ def fail_closed(error: BaseException) -> Verdict:
     )
 
 
-__all__ = ["ALLOW", "Action", "Verdict", "fail_closed"]
+def from_decision(decision: Decision) -> Verdict:
+    return Verdict(
+        decision.action,  # type: ignore[arg-type]
+        text=decision.text,
+        spans=decision.spans,
+        rule=decision.rule,
+        reason=decision.reason,
+        notice=decision.notice,
+        record=decision.as_dict(),
+    )
+
+
+def judge_for(config: Config) -> Callable[[Message, Route], Verdict]:
+    """The router's judge for this config: its policy, one shared state, the wall clock.
+
+    The clock and the state live here, in the shell, so the engine itself stays pure.
+    """
+    policy = config.policy
+    state = PolicyState()
+    known = {(link.external.network, link.external.chat_id) for link in config.links}
+
+    def judge(message: Message, route: Route) -> Verdict:
+        unknown = (route.link.external.network, route.link.external.chat_id) not in known
+        context = EvaluationContext(now=datetime.now(UTC), unknown_contact=unknown, state=state)
+        return from_decision(evaluate(policy, message, route, context=context))
+
+    return judge
+
+
+def describe_test(config: Config, text: str, direction: Direction = Direction.OUTBOUND) -> str:
+    """What the policy would do with ``text`` on the first link (or a stand-in one)."""
+    link = config.links[0] if config.links else _STAND_IN_LINK
+    sender = UserRef(link.internal.network, "policy-test")
+    message = Message(link.internal, sender, "policy-test", direction, text=text)
+    context = EvaluationContext(now=datetime.now(UTC))
+    return describe(evaluate(config.policy, message, Route(link, direction), context=context))
+
+
+_STAND_IN_LINK = Link(
+    LinkId("test"),
+    ChatRef(NetworkName("matrix"), "!test:localhost"),
+    ChatRef(NetworkName("telegram"), "test"),
+)
+
+
+__all__ = [
+    "ALLOW",
+    "Action",
+    "Verdict",
+    "describe_test",
+    "fail_closed",
+    "from_decision",
+    "judge_for",
+]

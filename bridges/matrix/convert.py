@@ -31,6 +31,7 @@ from nio import (
     ReactionEvent,
     RedactedEvent,
     RedactionEvent,
+    RoomMessage,
     RoomMessageFormatted,
     RoomMessageMedia,
     RoomMessageUnknown,
@@ -119,7 +120,7 @@ def without_attachment(message: Message, name: str, reason: str) -> Message:
 # -- converters ------------------------------------------------------------------------------
 
 
-def _formatted(event: RoomMessageFormatted, ctx: RoomContext) -> Message | None:
+def _formatted(event: RoomMessage, ctx: RoomContext) -> Message | None:
     content = _content(event)
     reply_to, edit_of = _relations(content)
     shown = content
@@ -137,7 +138,9 @@ def _formatted(event: RoomMessageFormatted, ctx: RoomContext) -> Message | None:
 
 def _media(event: RoomMessageMedia, ctx: RoomContext) -> Message | None:
     content = _content(event)
-    reply_to, _ = _relations(content)
+    reply_to, edit_of = _relations(content)
+    if edit_of is not None:
+        return _formatted(event, ctx)  # a caption edit: only the text changes, no new file
     info = content.get("info") if isinstance(content.get("info"), dict) else {}
     filename = content.get("filename") if isinstance(content.get("filename"), str) else None
     name = _safe_name(filename or event.body or "file")

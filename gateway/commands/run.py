@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_daemon(args: argparse.Namespace) -> int:
     from bridges.registry import build_bridges
     from gateway.daemon import Daemon
-    from gateway.policy_glue import judge_for
+    from gateway.verdicts import judge_for
 
     config = config_from(args, check_secrets=True)
     logs.configure(

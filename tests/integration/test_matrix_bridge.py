@@ -8,6 +8,7 @@ Waits are polls with timeouts, never fixed sleeps.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import stat
@@ -121,11 +122,33 @@ class RecordingSink:
         return [m.text for m in self.messages]
 
 
+class FlakySink(RecordingSink):
+    """Fails to store the first attempt of each text in ``fail_once`` — a store hiccup."""
+
+    def __init__(self, fail_once: set[str]) -> None:
+        super().__init__()
+        self.fail_once = fail_once
+
+    async def message(self, message: Message) -> None:
+        if message.text in self.fail_once:
+            self.fail_once.discard(message.text)
+            self._record("failed", message.native_id)
+            raise OSError("disk full")
+        await super().message(message)
+
+
 # -- set-up ------------------------------------------------------------------------------------
 
 
 def _url(synapse: Any) -> str:
+    """The harness's client-server base URL (the one place that knows the attribute name)."""
     return str(synapse.url)
+
+
+async def _register(synapse: Any, name: str) -> Any:
+    """A fresh user (``user_id``, ``password``, ``access_token``) from the harness."""
+    user = synapse.register_user(name)
+    return await user if inspect.isawaitable(user) else user
 
 
 async def _client(synapse: Any, user: Any) -> AsyncClient:
@@ -197,8 +220,8 @@ class Relay:
 async def relay(synapse: Any, tmp_path: Path) -> AsyncIterator[Relay]:
     """Alice's room with the bot invited; the bridge started, joined and past its first sync."""
     tag = uuid.uuid4().hex[:8]
-    alice_user = synapse.register_user(f"alice{tag}")
-    bot = synapse.register_user(f"bot{tag}")
+    alice_user = await _register(synapse, f"alice{tag}")
+    bot = await _register(synapse, f"bot{tag}")
     alice = await _client(synapse, alice_user)
     created = await alice.room_create(visibility=RoomVisibility.private, name=f"portal {tag}")
     assert isinstance(created, RoomCreateResponse), created
@@ -301,9 +324,8 @@ async def test_receives_text_formatted_reply_edit_reaction_redaction_and_image(
         (reaction, hello, "👍")
     ]
     assert [d.target_native_id for d in sink.deletions] == [bold]
-    assert sink.log[-1][0] == "checkpoint" or await sink.wait_for(
-        lambda: sink.log[-1][0] == "checkpoint"
-    )
+    # The token moves only after the events it covers: the last thing recorded is a checkpoint.
+    await sink.wait_for(lambda: sink.log[-1][0] == "checkpoint")
 
 
 async def test_own_messages_are_not_relayed_back(relay: Relay) -> None:
@@ -314,7 +336,7 @@ async def test_own_messages_are_not_relayed_back(relay: Relay) -> None:
 
 
 async def test_invites_from_strangers_are_rejected(relay: Relay) -> None:
-    mallory_user = relay.synapse.register_user(f"mallory{uuid.uuid4().hex[:8]}")
+    mallory_user = await _register(relay.synapse, f"mallory{uuid.uuid4().hex[:8]}")
     mallory = await _client(relay.synapse, mallory_user)
     try:
         created = await mallory.room_create(visibility=RoomVisibility.private)
@@ -443,6 +465,24 @@ async def test_permanent_errors(relay: Relay) -> None:
         await relay.bridge.deliver(relay.delivery(OperationKind.EDIT, text="no target"))
 
 
+async def test_access_token_login_saves_the_device(relay: Relay, tmp_path: Path) -> None:
+    bridge = MatrixBridge(
+        _url(relay.synapse),
+        relay.bot.user_id,
+        access_token=relay.bot.access_token,
+        state_dir=tmp_path / "token-state",
+    )
+    await bridge.start(RecordingSink())
+    try:
+        event_id = await bridge.deliver(relay.delivery(text="via token"))
+        assert (await relay.content_of(event_id))["body"] == "via token"
+        saved = json.loads(next((tmp_path / "token-state").glob("*.json")).read_text())
+        assert saved["device_id"]
+        assert saved["user_id"] == relay.bot.user_id
+    finally:
+        await bridge.stop()
+
+
 # -- restarts ----------------------------------------------------------------------------------
 
 
@@ -465,6 +505,23 @@ async def test_restart_resumes_from_the_saved_token_without_loss_or_repeats(rela
     await sink.wait_for(sink.text(missed[-1]), timeout=60)
     assert sink.texts() == missed
     assert json.loads(session_file.read_text())["device_id"] == device
+
+
+async def test_a_failed_store_holds_the_token_back_and_the_event_comes_again(
+    relay: Relay,
+) -> None:
+    await relay.bridge.stop()
+    sink = FlakySink({"store me"})
+    sink.checkpoints.update(relay.sink.checkpoints)
+    relay.bridge = relay.new_bridge(retry_seconds=(0.05, 0.2))
+    await relay.bridge.start(sink)
+    stored = await relay.say("store me")
+    await relay.say("and me")
+    await sink.wait_for(sink.text("and me"))
+    assert sink.texts() == ["store me", "and me"]
+    failed_at = sink.log.index(("failed", stored))
+    stored_at = sink.log.index(("message", stored))
+    assert not [entry for entry in sink.log[failed_at:stored_at] if entry[0] == "checkpoint"]
 
 
 async def test_fresh_login_without_a_token_does_not_replay_history(relay: Relay) -> None:
@@ -490,47 +547,93 @@ async def test_session_file_readable_by_others_is_refused(relay: Relay) -> None:
         await relay.bridge.start(RecordingSink())
 
 
+async def test_the_sync_loop_survives_a_homeserver_outage(relay: Relay) -> None:
+    """Synapse stopped for 10 s and started again: the loop reconnects by itself and the
+    message sent after the restart arrives within seconds."""
+    await relay.say("before the outage")
+    await relay.sink.wait_for(relay.sink.text("before the outage"))
+    relay.synapse.stop()
+    try:
+        await asyncio.sleep(10)  # the outage itself, not a wait for a result
+    finally:
+        relay.synapse.start()
+    await relay.say("after the outage")
+    await relay.sink.wait_for(relay.sink.text("after the outage"), timeout=10)
+    assert relay.sink.texts() == ["before the outage", "after the outage"]
+
+
 # -- hostile input -----------------------------------------------------------------------------
 
 
 async def test_malformed_huge_and_script_laden_events_do_not_stop_the_loop(relay: Relay) -> None:
+    """Synapse itself refuses a missing msgtype or a non-string body; what it lets through
+    (bad relations, a media event without url, a non-string formatted_body, unknown event
+    types, an oversized reaction key) must be logged and skipped or salvaged — and the next
+    message still arrives."""
     sink = relay.sink
-    await relay.send({"body": "no msgtype"})
-    await relay.send({"msgtype": "m.text", "body": 42})
+    target = await relay.say("target")
     await relay.send({"msgtype": "m.text", "body": "bad relation", "m.relates_to": "nonsense"})
-    await relay.send({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$x"}}, "m.reaction")
-    await relay.send({"msgtype": "m.image", "body": "nourl.png"})
     await relay.send(
         {
-            "msgtype": "m.image",
-            "body": "gone.png",
-            "url": f"mxc://{relay.bot.user_id.split(':', 1)[1]}/nope",
+            "msgtype": "m.text",
+            "body": "bad edit",
+            "m.relates_to": {"rel_type": "m.replace", "event_id": 5},
         }
     )
+    await relay.send(
+        {
+            "msgtype": "m.text",
+            "body": "bad html",
+            "format": "org.matrix.custom.html",
+            "formatted_body": 5,
+        }
+    )
+    await relay.send(
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": target, "key": "k" * 300}},
+        "m.reaction",
+    )
+    await relay.send({"whatever": [1, 2, {"deep": None}]}, "org.example.weird")
+    await relay.send({"msgtype": "m.image", "body": "nourl.png"})
+    server = relay.bot.user_id.split(":", 1)[1]
+    await relay.send({"msgtype": "m.image", "body": "gone.png", "url": f"mxc://{server}/nope"})
+    await relay.send({"msgtype": "m.file", "body": "evil.txt", "url": "https://evil.example/x"})
     await relay.send(
         {
             "msgtype": "m.text",
             "body": "safe",
             "format": "org.matrix.custom.html",
             "formatted_body": "<script>alert(1)</script><iframe src='https://evil.example'></iframe>"
-            "<b>safe</b><marquee>moving</marquee>",
+            "<b>safe</b><marquee onmouseover='x()'>moving</marquee>",
         }
     )
+    huge, _ = await relay.alice.upload(
+        lambda *_: bytes(MEDIA_CAP + 1),
+        content_type="application/octet-stream",
+        filename="huge.bin",
+        filesize=MEDIA_CAP + 1,
+    )
+    assert isinstance(huge, UploadResponse)
+    await relay.send({"msgtype": "m.file", "body": "huge.bin", "url": huge.content_uri})
     big = "ж" * 30_000  # near Synapse's 64 KiB event limit (60 KB of UTF-8)
     await relay.send({"msgtype": "m.text", "body": big})
     await relay.say("still alive")
 
     await sink.wait_for(sink.text("still alive"), timeout=30)
     texts = sink.texts()
+    assert "bad relation" in texts
+    bad_edit = next(m for m in sink.messages if m.text == "bad edit")
+    assert bad_edit.edit_of_native_id is None
+    assert "bad html" not in texts  # nio refuses a non-string formatted_body: logged, skipped
     assert "[attachment unavailable: nourl.png]" in texts
     assert "[attachment unavailable: gone.png]" in texts
-    assert "bad relation" in texts
+    assert "[attachment unavailable: evil.txt]" in texts
+    assert "[attachment unavailable: huge.bin]" in texts
     assert big in texts
     [scripted] = [m for m in sink.messages if "safe" in m.text and m.spans]
     assert "alert" not in scripted.text
     assert "<" not in scripted.text
-    assert "no msgtype" not in texts
     assert not sink.reactions
+    assert all(not m.attachments for m in sink.messages)
 
 
 def test_a_one_megabyte_body_is_truncated_with_a_marker() -> None:
