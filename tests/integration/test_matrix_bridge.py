@@ -374,7 +374,7 @@ async def test_delivers_text_formatted_reply_edit_reaction_redaction_and_image(
     content = await relay.content_of(styled)
     assert content["msgtype"] == "m.emote"
     assert content["format"] == "org.matrix.custom.html"
-    assert "<b>bold</b>" in content["formatted_body"]
+    assert "<strong>bold</strong>" in content["formatted_body"]
     assert "<tag>" not in content["formatted_body"]
 
     notice = await relay.bridge.deliver(relay.delivery(OperationKind.NOTICE, text="held"))
