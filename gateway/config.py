@@ -41,8 +41,14 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("hgw"))
 
 
-def default_runtime_dir() -> Path:
-    return Path(platformdirs.user_runtime_dir("hgw"))
+def default_socket(data_dir: Path) -> Path:
+    """``$XDG_RUNTIME_DIR/hgw/control.sock``; without a runtime dir, inside the private data dir.
+
+    Never a shared /tmp path: another user could create the directory first.
+    """
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(platformdirs.user_runtime_dir("hgw")) / "control.sock"
+    return data_dir / "control.sock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +186,7 @@ def parse_config(text: str, path: Path) -> Config:
     store = _store(root.table("store"), gateway.data_dir, base)
     partners = _partners(root.table("partners"), base)
     links = _links(root, ("telegram", *partners))
-    control = _control(root.table("control"), base, {link.id for link in links})
+    control = _control(root.table("control"), base, {link.id for link in links}, gateway.data_dir)
     matrix = _matrix(root.table("matrix"), base)
     telegram = _telegram(root.table("telegram"), gateway.data_dir, base)
     if matrix is None and links:
@@ -214,7 +220,9 @@ def _store(table: TableReader | None, data_dir: Path, base: Path) -> StoreConfig
     return config
 
 
-def _control(table: TableReader | None, base: Path, link_ids: set[str]) -> ControlConfig:
+def _control(
+    table: TableReader | None, base: Path, link_ids: set[str], data_dir: Path
+) -> ControlConfig:
     t = table or TableReader({}, "control", None)
     mode_text = t.string("socket_mode", "0600")
     try:
@@ -234,7 +242,7 @@ def _control(table: TableReader | None, base: Path, link_ids: set[str]) -> Contr
         users[name] = ControlUser(role=user.string("role", choices=ROLES), links=links)
         user.finish()
     config = ControlConfig(
-        socket=t.path("socket", default_runtime_dir() / "control.sock", base=base),
+        socket=t.path("socket", default_socket(data_dir), base=base),
         socket_mode=mode,
         users=users,
     )

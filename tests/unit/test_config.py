@@ -173,3 +173,13 @@ def test_secret_file_not_readable_by_group_is_accepted(tmp_path: Path) -> None:
     path = secret(tmp_path, mode=0o400)
     assert os.stat(path).st_mode & 0o077 == 0
     load_config(write(tmp_path, MINIMAL_MATRIX))
+
+
+def test_example_policy_is_the_shipped_default() -> None:
+    import tomllib
+
+    from gateway.policy import default_policy_table
+
+    example = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert example["policy"] == default_policy_table()
+    assert load_config(EXAMPLE, check_secrets=False).policy.rules
