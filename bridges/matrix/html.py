@@ -60,6 +60,7 @@ class _Reader(HTMLParser):
         self.stack: list[tuple[str, SpanKind | None, str | None, int]] = []
         self.dropping = 0
         self.lists: list[list[int]] = []  # one counter per open list; [-1] for <ul>
+        self.pre_language: str | None = None
 
     # text --------------------------------------------------------------------------------
     def _emit(self, piece: str) -> None:
@@ -149,17 +150,12 @@ class _Reader(HTMLParser):
     def _close(self, tag: str, kind: SpanKind | None, extra: str | None, start: int) -> None:
         if kind is None or self.length <= start:
             return
-        if kind is SpanKind.CODE and self.spans and self.spans[-1].kind is SpanKind.PRE:
+        if kind is SpanKind.CODE and any(open_tag == "pre" for open_tag, *_ in self.stack):
+            # <pre><code class="language-x"> is one PRE span that carries the language
+            self.pre_language = extra or self.pre_language
             return
         if kind is SpanKind.PRE:
-            # <pre><code class="language-x"> → one PRE span with the language
-            code = next(
-                (s for s in reversed(self.spans) if s.kind is SpanKind.CODE and s.offset >= start),
-                None,
-            )
-            if code is not None:
-                self.spans.remove(code)
-                extra = code.extra
+            extra, self.pre_language = self.pre_language, None
         self.spans.append(Span(start, self.length - start, kind, extra))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
