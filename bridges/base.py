@@ -63,6 +63,10 @@ class EventSink(Protocol):
 
     async def deletion(self, deletion: Deletion) -> None: ...
 
+    async def connected(self) -> None:
+        """The network answers again after failures: deliveries backing off may go now."""
+        ...
+
     async def checkpoint(self, key: str, value: str) -> None:
         """Persist a sync token or update state under ``<network>.<key>``."""
         ...

@@ -1,7 +1,10 @@
 """Wiring and lifecycle: start, reload (SIGHUP), graceful drain (SIGTERM).
 
-Start-up order matters for invariant 1 (no loss): the store opens first, messages a crash left
-unrouted are routed, pending deliveries resume, and only then do bridges start taking new events.
+Start-up order matters for invariant 1 (no loss): the store opens first, the bridges log in
+(their sinks hold every event back until routing is ready), configured room aliases are
+resolved to room ids, messages a crash left unrouted are routed, pending deliveries resume, and
+only then does the first new event reach the router — so no event is routed against a link
+table that cannot match it yet, and older messages keep their place ahead of new ones.
 Shutdown runs the other way: bridges stop accepting, the dispatcher drains for a grace period,
 the store commits what is queued and closes. Anything still pending is delivered on next start.
 """
@@ -16,7 +19,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,16 @@ from gateway.config import Config, load_config
 from gateway.dispatch import Dispatcher
 from gateway.errors import HgwError
 from gateway.management import Services, is_command, run_command
-from gateway.model import ChatRef, Message, MessageKind, NetworkName, OperationKind, Route
+from gateway.media import MediaCache
+from gateway.model import (
+    ChatRef,
+    Link,
+    Message,
+    MessageKind,
+    NetworkName,
+    OperationKind,
+    Route,
+)
 from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
 from gateway.verdicts import Verdict, describe_test
@@ -81,15 +93,22 @@ class NetworkSink:
     daemon: Daemon
 
     async def message(self, message: Message) -> None:
+        await self.daemon.routing_ready.wait()
         await self.daemon.router.message(message)
         if self.daemon.is_management(message.chat) and is_command(message.text):
             await self.daemon.answer_command(message)
 
     async def reaction(self, reaction: Any) -> None:
-        log.debug("reaction %s ignored until reactions are routed", reaction.native_id)
+        await self.daemon.routing_ready.wait()
+        await self.daemon.router.reaction(reaction)
 
     async def deletion(self, deletion: Any) -> None:
-        log.debug("deletion of %s ignored until deletions are routed", deletion.target_native_id)
+        await self.daemon.routing_ready.wait()
+        await self.daemon.router.deletion(deletion)
+
+    async def connected(self) -> None:
+        if self.daemon.routing_ready.is_set():
+            self.daemon.dispatcher.network_recovered(self.network)
 
     async def checkpoint(self, key: str, value: str) -> None:
         await self.daemon.store.put_value(f"{self.network}.{key}", value)
@@ -115,10 +134,19 @@ class Daemon:
         self.approvals: ApprovalQueue
         self.bridges: dict[NetworkName, Any] = {}
         self.ready = asyncio.Event()
+        self.routing_ready = asyncio.Event()
+        """Set once links are resolved and crash leftovers routed; sinks wait for it."""
+        self._room_ids: dict[tuple[NetworkName, str], str] = {}
+        """(network, alias) → room id, as the network resolved it."""
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def is_management(self, chat: ChatRef) -> bool:
+        """Whether ``chat`` is the management room, configured by id or by alias."""
         matrix = self.config.matrix
-        return bool(matrix and chat.network == "matrix" and chat.chat_id == matrix.management_room)
+        if not (matrix and matrix.management_room and chat.network == "matrix"):
+            return False
+        room = matrix.management_room
+        return chat.chat_id == self._room_ids.get((NetworkName("matrix"), room), room)
 
     def stop(self) -> None:
         self._stop.set()
@@ -135,18 +163,22 @@ class Daemon:
         self.store = await Store.connect(config.store.path, synchronous=config.store.synchronous)
         try:
             self.bridges = dict(self._make_bridges(config))
-            self.dispatcher = Dispatcher(self.store, self.bridges)
+            media = MediaCache(config.gateway.data_dir / "media")
+            self.dispatcher = Dispatcher(self.store, self.bridges, media=media)
             judge = self._make_judge(config)
-            self.router = Router(self.store, self.dispatcher, config.links, judge)
+            self.router = Router(self.store, self.dispatcher, (), judge, media=media)
             self.approvals = ApprovalQueue(self.store, self.dispatcher)
+            for network, bridge in self.bridges.items():
+                await bridge.start(NetworkSink(network, self))
+                log.info("%s bridge started", network)
+            await self._resolve_rooms(config)
+            self.router.set_links(self._with_room_ids(config.links))
             unrouted = await messages.unrouted_messages(self.store.reader)
             recovered = await self.router.recover(unrouted)
             if recovered:
                 log.warning("routed %d messages left unrouted by an earlier crash", recovered)
             await self.dispatcher.start()
-            for network, bridge in self.bridges.items():
-                await bridge.start(NetworkSink(network, self))
-                log.info("%s bridge started", network)
+            self.routing_ready.set()
             self._install_signals()
             retention = asyncio.create_task(self._retention_loop(), name="retention")
             self.ready.set()
@@ -158,6 +190,8 @@ class Daemon:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         for network, bridge in self.bridges.items():
             try:
                 await bridge.stop()
@@ -199,9 +233,59 @@ class Daemon:
             log.error("config reload refused, the running config stays in force: %s", err)
             return
         self.config = new
-        self.router.set_links(new.links)
+        self.router.set_links(self._with_room_ids(new.links))
         self.router.set_judge(judge)
         log.info("config reloaded from %s: %d links", path, len(new.links))
+        if self._unresolved(new):
+            task = asyncio.create_task(self._resolve_and_relink(new), name="resolve-rooms")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # -- room aliases -------------------------------------------------------------------------
+
+    def _unresolved(self, config: Config) -> list[tuple[NetworkName, str]]:
+        """Aliases in ``config`` (links, management room) not resolved to a room id yet."""
+        rooms = [
+            (c.network, c.chat_id) for link in config.links for c in (link.internal, link.external)
+        ]
+        if config.matrix and config.matrix.management_room:
+            rooms.append((NetworkName("matrix"), config.matrix.management_room))
+        return [r for r in rooms if r[1].startswith("#") and r not in self._room_ids]
+
+    async def _resolve_rooms(self, config: Config) -> None:
+        """Ask each network for the room ids of configured aliases.
+
+        An alias that cannot be resolved leaves its link inactive (logged as an error) rather
+        than stopping the daemon: the other links keep relaying.
+        """
+        for network, alias in self._unresolved(config):
+            bridge = self.bridges.get(network)
+            resolve = getattr(bridge, "resolve_room", None)
+            if resolve is None:
+                continue
+            try:
+                self._room_ids[(network, alias)] = await resolve(alias)
+            except HgwError as err:
+                log.error(
+                    "%s: cannot resolve %s (%s); what uses it stays inactive", network, alias, err
+                )
+                continue
+            log.info("%s: %s is %s", network, alias, self._room_ids[(network, alias)])
+
+    async def _resolve_and_relink(self, config: Config) -> None:
+        await self._resolve_rooms(config)
+        if self.config is config:
+            self.router.set_links(self._with_room_ids(config.links))
+
+    def _with_room_ids(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        def by_id(chat: ChatRef) -> ChatRef:
+            room = self._room_ids.get((chat.network, chat.chat_id))
+            return replace(chat, chat_id=room) if room else chat
+
+        return tuple(
+            replace(link, internal=by_id(link.internal), external=by_id(link.external))
+            for link in links
+        )
 
     # -- management room ----------------------------------------------------------------------
 

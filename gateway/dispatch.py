@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.errors import PermanentBridgeError, TransientBridgeError
+from gateway.media import MediaCache
 from gateway.model import (
     Attachment,
     ChatRef,
@@ -85,14 +86,19 @@ class Dispatcher:
         *,
         retry: RetryPolicy | None = None,
         seed: int | None = None,
+        media: MediaCache | None = None,
     ) -> None:
+        """``media`` is where the router left attachment bytes (rows name them by digest)."""
         self._store = store
+        self._media = media
         self._bridges = BridgeLookup(bridges)
         self._retry = retry or RetryPolicy()
         self._rng = random.Random(seed)  # noqa: S311 - jitter, not secrecy
         self._workers: dict[ChatRef, _ChatWorker] = {}
         self._observers: list[Observer] = []
         self._stopping = False
+        self.asked_waits: set[int] = set()
+        """Rows whose current wait the network asked for (flood wait): never cut short."""
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -117,6 +123,17 @@ class Dispatcher:
         if worker is None or worker.done:
             worker = self._workers[key] = _ChatWorker(self, key)
         worker.poke()
+
+    def network_recovered(self, network: NetworkName) -> None:
+        """The network answers again: rows waiting out a backoff for it are tried now.
+
+        Backoff protects a network that is down; once its bridge has seen it answer, waiting
+        out the rest of a long delay would only hold back delivery (issue 4: resume within
+        seconds of a homeserver restart). Rows waiting for a flood/rate-limit delay keep it.
+        """
+        for target, worker in self._workers.items():
+            if target.network == network and not worker.done:
+                worker.retry_now()
 
     def queue_depths(self) -> dict[ChatRef, bool]:
         return {target: not worker.done for target, worker in self._workers.items()}
@@ -159,6 +176,7 @@ class Dispatcher:
         except Exception as err:  # a bridge bug: keep the message, retry, make noise
             log.exception("bridge %s raised unexpectedly on outbox %d", row.target.network, row.id)
             return await self._retry_later(row, TransientBridgeError(f"internal error: {err!r}"))
+        self.asked_waits.discard(row.id)
         await self._store.write(lambda conn: self._record_sent(conn, row, remote_id))
         self.publish(DeliveryEvent(row.id, row.target, "sent", remote_id))
         return None
@@ -173,9 +191,12 @@ class Dispatcher:
         if age > self._retry.give_up_after_seconds:
             await self._fail(row, f"gave up after {age / 3600:.1f} h of retries: {err}")
             return None
-        wait = err.retry_after if err.retry_after is not None else None
+        wait = err.retry_after
         if wait is None:
+            self.asked_waits.discard(row.id)
             wait = self._retry.delay(row.attempts + 1, self._rng)
+        else:
+            self.asked_waits.add(row.id)
         next_at = now_ms() + int(wait * 1000)
 
         async def record(conn: aiosqlite.Connection) -> None:
@@ -195,6 +216,7 @@ class Dispatcher:
 
     async def _fail(self, row: OutboxRow, reason: str) -> None:
         """Mark failed, audit it, and tell the sender in the chat the message came from."""
+        self.asked_waits.discard(row.id)
         notify = row.operation is not OperationKind.NOTICE and row.payload.get("source_chat")
 
         async def record(conn: aiosqlite.Connection) -> ChatRef | None:
@@ -255,14 +277,34 @@ class Dispatcher:
             text=p.get("text", ""),
             spans=tuple(Span(o, n, SpanKind(k), e) for o, n, k, e in p.get("spans", ())),
             kind=MessageKind(p.get("kind", MessageKind.TEXT)),
-            attachments=tuple(
-                Attachment(a["name"], a.get("mime"), a["size"], native_ref=a.get("ref"))
-                for a in p.get("attachments", ())
-            ),
+            attachments=tuple([await self._attachment(a) for a in p.get("attachments", ())]),
             reply_to_remote_id=reply_to,
             target_remote_id=target_remote,
             reaction=p.get("reaction"),
             attempts=row.attempts,
+        )
+
+    async def _attachment(self, described: Mapping[str, Any]) -> Attachment:
+        """An attachment of a row, with its bytes from the media cache when the row names them."""
+        attachment = Attachment(
+            described["name"],
+            described.get("mime"),
+            described["size"],
+            native_ref=described.get("ref"),
+            digest=described.get("cache"),
+        )
+        if attachment.digest is None or self._media is None:
+            return attachment
+        data = await self._media.get(attachment.digest)
+        if data is None:
+            raise PermanentBridgeError(f"the file {attachment.name!r} is gone from the media cache")
+        return Attachment(
+            attachment.name,
+            attachment.declared_mime,
+            len(data),
+            data=data,
+            native_ref=attachment.native_ref,
+            digest=attachment.digest,
         )
 
 
@@ -274,6 +316,7 @@ class _ChatWorker:
         self._target = target
         self._wakeup = asyncio.Event()
         self._finish_when_idle = False
+        self._retry_now = False
         self.task = asyncio.create_task(
             self._run(), name=f"deliver:{target.network}:{target.chat_id}"
         )
@@ -284,6 +327,11 @@ class _ChatWorker:
         return self.task.done()
 
     def poke(self) -> None:
+        self._wakeup.set()
+
+    def retry_now(self) -> None:
+        """Cut a backoff short (not a wait the network asked for: see ``network_recovered``)."""
+        self._retry_now = True
         self._wakeup.set()
 
     def finish_when_idle(self) -> None:
@@ -301,6 +349,9 @@ class _ChatWorker:
                 await self._wakeup.wait()
                 continue
             wait = (row.next_attempt_at - now_ms()) / 1000
+            if self._retry_now and row.id not in self._dispatcher.asked_waits:
+                wait = 0
+            self._retry_now = False
             if wait <= 0:
                 wait = await self._dispatcher.attempt(row) or 0
             if wait > 0:

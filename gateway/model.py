@@ -112,6 +112,8 @@ class Attachment:
     data: bytes | None = None
     native_ref: str | None = None
     """Where the bytes live on the source network (an mxc:// URI, a Telegram file reference)."""
+    digest: str | None = None
+    """SHA-256 of ``data`` once the bytes are in hgw's media cache (:mod:`gateway.media`)."""
 
 
 @dataclass(frozen=True, slots=True)

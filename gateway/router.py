@@ -6,20 +6,27 @@ the redacted payload), the approval rows for held messages, the notices for bloc
 audit records of every decision, and the message's ``routed_at`` mark. A crash before that
 commit leaves the message archived but unrouted; :meth:`Router.recover` routes it at start-up,
 so nothing accepted is ever lost and nothing is routed twice.
+
+Attachment bytes go to the media cache before the message is archived, so the archive and every
+outbox row can name them by digest (a target network cannot read the source's media URIs).
+Reactions and deletions are routed too: they find their message through the message map and
+become REACT / DELETE rows in the same ordered queue as the message they act on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from gateway import verdicts
 from gateway.dispatch import Dispatcher
+from gateway.media import MediaCache
 from gateway.model import (
+    Attachment,
     ChatRef,
     Direction,
     Link,
@@ -29,12 +36,20 @@ from gateway.model import (
     OperationKind,
     Route,
     Span,
+    UserRef,
 )
-from gateway.store import Store, message_map, outbox
+from gateway.store import Store, kv, message_map, outbox
 from gateway.store.outbox import OutboxState, now_ms
 from gateway.verdicts import Verdict
 
+if TYPE_CHECKING:
+    from bridges.base import Deletion, Reaction
+
 log = logging.getLogger(__name__)
+
+RELAYED_REACTIONS = ("allow", "notify")
+"""A reaction key is free text: it is judged like a message and relayed only when allowed —
+one that would be redacted, held or blocked is dropped (audited), as no notice fits an emoji."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +70,14 @@ class Router:
         dispatcher: Dispatcher,
         links: Sequence[Link],
         judge: Callable[[Message, Route], Verdict],
+        media: MediaCache | None = None,
     ) -> None:
+        """Without ``media``, attachment bytes are not kept: only same-network targets (which
+        can reuse ``native_ref``) could deliver them."""
         self._store = store
         self._dispatcher = dispatcher
         self._judge = judge
+        self._media = media
         self.set_links(links)
 
     def set_links(self, links: Sequence[Link]) -> None:
@@ -80,6 +99,7 @@ class Router:
     # -- events from bridges -------------------------------------------------------------------
 
     async def message(self, message: Message) -> Routing:
+        message = await self._cache_media(message)
         archived = await self._store.archive(message)
         if not archived.is_new and await self._is_routed(archived.message_id):
             return Routing(archived.message_id, is_new=False)
@@ -89,9 +109,163 @@ class Router:
         """Route messages a crash left archived but unrouted; returns how many."""
         count = 0
         for message_id, message in messages:
-            await self._route(message_id, message, is_new=False)
+            await self._route(message_id, await self._load_media(message), is_new=False)
             count += 1
         return count
+
+    async def reaction(self, reaction: Reaction) -> None:
+        """Relay a reaction to every copy of the message it annotates, once per reaction."""
+        target = await message_map.resolve(
+            self._store.reader, reaction.chat, reaction.target_native_id
+        )
+        routes = self.routes_from(reaction.chat)
+        if target is None or not routes:
+            log.debug("reaction %s: no relayed message to annotate", reaction.native_id)
+            return
+        decided = []
+        for route in routes:
+            probe = Message(
+                reaction.chat, reaction.sender, reaction.native_id, route.direction, reaction.key
+            )
+            decided.append((route, self._judge_safely(probe, route)))
+        chat = reaction.chat
+
+        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+            seen = f"reaction:{chat.network}:{chat.chat_id}:{reaction.native_id}"
+            if not await kv.claim(conn, seen, str(target)):
+                return []  # a replayed sync: handled before
+            woken: list[ChatRef] = []
+            for route, verdict in decided:
+                await self._audit(
+                    conn, reaction.sender, f"reaction:{reaction.native_id}", route, verdict
+                )
+                if verdict.action not in RELAYED_REACTIONS:
+                    log.info("reaction %s not relayed: %s", reaction.native_id, verdict.action)
+                    continue
+                payload = {"reaction": reaction.key, "target_message": target}
+                await outbox.add(
+                    conn,
+                    target=route.target,
+                    operation=OperationKind.REACT,
+                    payload=_envelope(route, chat, payload),
+                    message_id=target,
+                    link_id=route.link.id,
+                )
+                woken.append(route.target)
+            return woken
+
+        self._wake(await self._store.write(write))
+
+    async def deletion(self, deletion: Deletion) -> None:
+        """Delete the copies of a message its sender deleted; the archive keeps it, marked.
+
+        Only an original counts: someone redacting hgw's *copy* in a target room does not
+        reach back into the source. Copies not delivered yet are deleted after delivery (same
+        ordered queue); held, blocked or failed ones have no copy to delete.
+        """
+        chat = deletion.chat
+        reader = self._store.reader
+        message_id = await message_map.original(reader, chat, deletion.target_native_id)
+        routes = self.routes_from(chat)
+        if message_id is None or not routes:
+            log.debug("deletion of %s: not a relayed message", deletion.target_native_id)
+            return
+        copies = [r for r in routes if await self._has_copy(message_id, r.target)]
+
+        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+            cursor = await conn.execute(
+                "UPDATE messages SET redacted_at = ? WHERE id = ? AND redacted_at IS NULL",
+                (now_ms(), message_id),
+            )
+            if cursor.rowcount != 1:
+                return []  # a replayed sync: handled before
+            await self._store.audit.append(
+                conn,
+                actor=f"{deletion.sender.network}:{deletion.sender.user_id}",
+                action="relay.deletion",
+                subject=f"message:{message_id}",
+                details={"links": [r.link.id for r in copies]},
+            )
+            for route in copies:
+                await outbox.add(
+                    conn,
+                    target=route.target,
+                    operation=OperationKind.DELETE,
+                    payload=_envelope(route, chat, {"target_message": message_id}),
+                    message_id=message_id,
+                    link_id=route.link.id,
+                )
+            return [r.target for r in copies]
+
+        self._wake(await self._store.write(write))
+
+    async def _has_copy(self, message_id: int, target: ChatRef) -> bool:
+        """Delivered there already, or about to be (a pending SEND row in that queue)."""
+        if await message_map.native_in(self._store.reader, message_id, target) is not None:
+            return True
+        async with self._store.reader.execute(
+            "SELECT 1 FROM outbox WHERE target_network = ? AND target_chat = ?"
+            " AND state = 'pending' AND message_id = ? AND operation = 'send' LIMIT 1",
+            (target.network, target.chat_id, message_id),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    def _wake(self, targets: Iterable[ChatRef]) -> None:
+        for target in targets:
+            self._dispatcher.wake(target)
+
+    # -- media ---------------------------------------------------------------------------------
+
+    async def _cache_media(self, message: Message) -> Message:
+        """Put downloaded bytes in the media cache; the message then names them by digest."""
+        if self._media is None or not any(a.data is not None for a in message.attachments):
+            return message
+        cached: list[Attachment] = []
+        for attachment in message.attachments:
+            if attachment.data is not None and attachment.digest is None:
+                attachment = replace(attachment, digest=await self._media.put(attachment.data))
+            cached.append(attachment)
+        return replace(message, attachments=tuple(cached))
+
+    async def _load_media(self, message: Message) -> Message:
+        """Bytes back from the cache for a recovered message, so policy can sniff them."""
+        if self._media is None or not message.attachments:
+            return message
+        loaded = [
+            replace(a, data=await self._media.get(a.digest)) if a.digest and a.data is None else a
+            for a in message.attachments
+        ]
+        return replace(message, attachments=tuple(loaded))
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def _judge_safely(self, message: Message, route: Route) -> Verdict:
+        try:
+            return self._judge(message, route)
+        except Exception as err:  # invariant 3: a policy failure holds, never sends
+            log.exception("policy evaluation failed for %s", message.native_id)
+            return verdicts.fail_closed(err)
+
+    async def _audit(
+        self,
+        conn: aiosqlite.Connection,
+        sender: UserRef,
+        subject: str,
+        route: Route,
+        verdict: Verdict,
+    ) -> None:
+        await self._store.audit.append(
+            conn,
+            actor=f"{sender.network}:{sender.user_id}",
+            action="policy.decision",
+            subject=subject,
+            details={
+                "link": route.link.id,
+                "direction": route.direction.value,
+                "action": verdict.action,
+                "decision": verdict.record,
+            },
+        )
 
     async def _is_routed(self, message_id: MessageId) -> bool:
         async with self._store.reader.execute(
@@ -102,14 +276,7 @@ class Router:
 
     async def _route(self, message_id: MessageId, message: Message, *, is_new: bool) -> Routing:
         routes = self.routes_from(message.chat)
-        decided: list[tuple[Route, Verdict]] = []
-        for route in routes:
-            try:
-                verdict = self._judge(message, route)
-            except Exception as err:  # invariant 3: a policy failure holds, never sends
-                log.exception("policy evaluation failed for message %d", message_id)
-                verdict = verdicts.fail_closed(err)
-            decided.append((route, verdict))
+        decided = [(route, self._judge_safely(message, route)) for route in routes]
         reply_to = await self._resolve(message.chat, message.reply_to_native_id)
         edit_of = await self._resolve(message.chat, message.edit_of_native_id)
 
@@ -124,8 +291,7 @@ class Router:
             )
             return woken
 
-        for target in await self._store.write(write):
-            self._dispatcher.wake(target)
+        self._wake(await self._store.write(write))
         return Routing(message_id, is_new, tuple(decided))
 
     async def _resolve(self, chat: ChatRef, native_id: str | None) -> int | None:
@@ -143,18 +309,7 @@ class Router:
         reply_to: int | None,
         edit_of: int | None,
     ) -> list[ChatRef]:
-        await self._store.audit.append(
-            conn,
-            actor=f"{message.sender.network}:{message.sender.user_id}",
-            action="policy.decision",
-            subject=f"message:{message_id}",
-            details={
-                "link": route.link.id,
-                "direction": route.direction.value,
-                "action": verdict.action,
-                "decision": verdict.record,
-            },
-        )
+        await self._audit(conn, message.sender, f"message:{message_id}", route, verdict)
         woken: list[ChatRef] = []
         if verdict.action == "block":
             await self._notice(conn, message, message_id, verdict.notice or "Message blocked.")
@@ -165,15 +320,19 @@ class Router:
             "spans": [[s.offset, s.length, s.kind.value, s.extra] for s in spans],
             "kind": message.kind.value,
             "attachments": [
-                {"name": a.name, "mime": a.declared_mime, "size": a.size, "ref": a.native_ref}
+                {
+                    "name": a.name,
+                    "mime": a.declared_mime,
+                    "size": a.size,
+                    "ref": a.native_ref,
+                    "cache": a.digest,
+                }
                 for a in message.attachments
             ],
             "reply_to_message": reply_to,
             "target_message": edit_of,
-            "source_chat": [message.chat.network, message.chat.chat_id],
-            "target_title": route.target.title,
-            "accepted_at": now_ms(),
         }
+        payload = _envelope(route, message.chat, payload)
         held = verdict.action == "hold"
         outbox_id = await outbox.add(
             conn,
@@ -221,6 +380,16 @@ class Router:
             },
             message_id=message_id,
         )
+
+
+def _envelope(route: Route, source: ChatRef, payload: dict[str, Any]) -> dict[str, Any]:
+    """What every relayed row carries besides its content: where to send failure notices."""
+    return {
+        **payload,
+        "source_chat": [source.network, source.chat_id],
+        "target_title": route.target.title,
+        "accepted_at": now_ms(),
+    }
 
 
 def _shape(route: Route, message: Message, verdict: Verdict) -> tuple[str, tuple[Span, ...]]:

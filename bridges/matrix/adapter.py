@@ -23,7 +23,13 @@ from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, RoomRedactResponse, RoomSendResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    RoomRedactResponse,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+)
 
 from bridges.base import Capabilities, EventSink
 from bridges.matrix import content, media
@@ -170,6 +176,22 @@ class MatrixBridge:
 
     async def _relogin(self) -> None:
         await self._log_in(token_rejected=True)
+
+    async def resolve_room(self, room: str) -> str:
+        """The room id of ``room`` (an id is returned as is, an alias asked of the homeserver).
+
+        The daemon matches events by room id, but admins may configure ``#alias:server``.
+        Raises ``PermanentBridgeError`` for an alias that does not exist.
+        """
+        if not room.startswith("#"):
+            return room
+        try:
+            response = await self._client.room_resolve_alias(room)
+        except Exception as exc:
+            raise error_from_exception(exc, f"resolve {room}") from exc
+        if isinstance(response, RoomResolveAliasResponse):
+            return str(response.room_id)
+        raise error_from_response(response, f"resolve {room}")
 
     # -- sending ------------------------------------------------------------------------------
 

@@ -118,7 +118,12 @@ class Receiver:
         failures = 0
         while True:
             try:
-                await self.sync_once()
+                # After a failure, sync without waiting: the answer proves the homeserver is
+                # back, and the deliveries backing off for it can go now, not after a long poll.
+                await self.sync_once(quick=failures > 0)
+                if failures:
+                    log.info("%s: homeserver answers again", self.network)
+                    await self._sink.connected()
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -138,11 +143,14 @@ class Receiver:
                     log.exception("%s: sync failed; retry in %.1fs", self.network, delay)
                 await asyncio.sleep(delay)
 
-    async def sync_once(self) -> None:
-        """One ``/sync``: answer invites, relay every joined room's events, then checkpoint."""
+    async def sync_once(self, *, quick: bool = False) -> None:
+        """One ``/sync``: answer invites, relay every joined room's events, then checkpoint.
+
+        ``quick`` returns at once instead of long-polling when nothing is new.
+        """
         first = self._since is None
         response = await self._client.sync(
-            timeout=1 if first else self._sync_timeout_ms,
+            timeout=1 if first else 0 if quick else self._sync_timeout_ms,
             since=self._since,
             sync_filter=_first_sync_filter() if first else _SYNC_FILTER,
         )

@@ -20,10 +20,22 @@ async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
     )
 
 
+async def claim(conn: aiosqlite.Connection, key: str, value: str) -> bool:
+    """Write ``key`` only if it is new; ``False`` means someone claimed it before.
+
+    Used to handle a network event at most once when a replayed sync delivers it again.
+    """
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+        (key, value, int(time.time() * 1000)),
+    )
+    return cursor.rowcount == 1
+
+
 async def get(conn: aiosqlite.Connection, key: str) -> str | None:
     async with conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cursor:
         row = await cursor.fetchone()
     return str(row[0]) if row else None
 
 
-__all__ = ["get", "put"]
+__all__ = ["claim", "get", "put"]

@@ -35,6 +35,17 @@ async def resolve(reader: aiosqlite.Connection, chat: ChatRef, native_id: str) -
     return int(row[0]) if row else None
 
 
+async def original(reader: aiosqlite.Connection, chat: ChatRef, native_id: str) -> int | None:
+    """Our id of the message that was *written* in ``chat`` as ``native_id`` (not a copy)."""
+    async with reader.execute(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.network = ? AND c.chat_id = ? AND m.native_id = ?",
+        (chat.network, chat.chat_id, native_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
 async def native_in(reader: aiosqlite.Connection, message_id: int, chat: ChatRef) -> str | None:
     """The native id message ``message_id`` has in ``chat``, original or copy, if it got there."""
     async with reader.execute(
@@ -48,4 +59,4 @@ async def native_in(reader: aiosqlite.Connection, message_id: int, chat: ChatRef
     return str(row[0]) if row else None
 
 
-__all__ = ["native_in", "record", "resolve"]
+__all__ = ["native_in", "original", "record", "resolve"]

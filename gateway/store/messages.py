@@ -83,7 +83,13 @@ def _encode_attachments(message: Message) -> str | None:
         return None
     return json.dumps(
         [
-            {"name": a.name, "mime": a.declared_mime, "size": a.size, "ref": a.native_ref}
+            {
+                "name": a.name,
+                "mime": a.declared_mime,
+                "size": a.size,
+                "ref": a.native_ref,
+                "sha256": a.digest,
+            }
             for a in message.attachments
         ],
         ensure_ascii=False,
@@ -285,7 +291,9 @@ def _message(row: Sequence[Any]) -> tuple[MessageId, Message]:
     network = NetworkName(row[1])
     spans = tuple(Span(o, n, SpanKind(k), e) for o, n, k, e in json.loads(row[10] or "[]"))
     attachments = tuple(
-        Attachment(a["name"], a.get("mime"), a["size"], native_ref=a.get("ref"))
+        Attachment(
+            a["name"], a.get("mime"), a["size"], native_ref=a.get("ref"), digest=a.get("sha256")
+        )
         for a in json.loads(row[11] or "[]")
     )
     return MessageId(row[0]), Message(

@@ -91,6 +91,9 @@ class RecordingSink:
         self.deletions.append(deletion)
         self._record("deletion", deletion.target_native_id)
 
+    async def connected(self) -> None:
+        self._record("connected", "")
+
     async def checkpoint(self, key: str, value: str) -> None:
         self.checkpoints[key] = value
         self._record("checkpoint", value)
