@@ -1,0 +1,1 @@
+"""The Telegram network adapter (telethon). So far: the pure formatting converters."""
