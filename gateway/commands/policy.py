@@ -1,4 +1,10 @@
-"""``hgw policy scan|test|check``: try the policy engine from the shell."""
+"""``hgw policy scan|test|check``: try the policy engine from the shell.
+
+``scan`` runs the detectors only (one text, or a JSONL file for batch checks and benchmarks);
+``test`` shows the full Decision a message would get; ``check`` validates a config's rules.
+Without ``-c`` they use the shipped default policy. User mistakes raise :class:`HgwError`,
+which ``gateway.cli.main`` prints as one line with exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -119,7 +125,7 @@ def run_scan(args: argparse.Namespace) -> int:
     if (args.text is None) == (args.jsonl is None):
         raise HgwError("give either TEXT or --jsonl FILE (see `hgw policy scan --help`)")
     if args.text is not None:
-        findings = scan(args.text, policy.detectors)
+        findings = scan(args.text, detectors=policy.detectors)
         if args.json:
             print(json.dumps(_result(None, findings), ensure_ascii=False))
         else:
@@ -132,7 +138,7 @@ def run_scan(args: argparse.Namespace) -> int:
     source = sys.stdin if args.jsonl == "-" else _open(Path(args.jsonl))
     try:
         for record_id, text in _records(source, args.jsonl):
-            findings = scan(text, policy.detectors)
+            findings = scan(text, detectors=policy.detectors)
             sys.stdout.write(json.dumps(_result(record_id, findings), ensure_ascii=False) + "\n")
     finally:
         if source is not sys.stdin:
@@ -194,7 +200,6 @@ def run_test(args: argparse.Namespace) -> int:
     if args.json:
         data = decision.as_dict()
         data["text"] = decision.text
-        data["notice"] = decision.notice
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(describe(decision))
@@ -235,6 +240,8 @@ def run_check(args: argparse.Namespace) -> int:
     where = str(config.source_path) if config is not None else "the default policy"
     print(f"{where}: {len(policy.rules)} rules OK")
     for rule in policy.rules:
-        mode = " (simulate)" if rule.mode == "simulate" else ""
+        mode = " (simulate)" if rule.simulated else ""
         print(f"  {rule.priority:>4}  {rule.name}: {rule.action}{mode}")
+    for detector in policy.detectors:
+        print(f"  detector {detector.kind}: {detector.source}")
     return EXIT_OK

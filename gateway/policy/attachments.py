@@ -1,195 +1,269 @@
 """Attachment kinds sniffed from the bytes, and size-capped text extraction.
 
-The file name and the declared MIME type come from the sender and are not trusted: the kind
-is read from the content's magic numbers. A name that claims another kind ("invoice.pdf" that
-is a Windows executable) is itself a finding. Text is extracted from plain text, CSV, DOCX,
-XLSX and PDF — with caps on input size, decompressed size and output — and scanned by the same
-detectors as message text. What cannot be scanned (encrypted, corrupt, too large) says so, and
-the default policy holds it.
+The file name and the declared MIME type come from the sender and are not trusted: the kind is
+read from the content's magic numbers. A name or MIME type that claims a different kind
+("invoice.pdf" that is a Windows program) is itself a finding, ``name_mismatch``.
+
+Text is extracted from plain text (UTF-8, UTF-16, Windows-1251), CSV, DOCX, XLSX, PPTX, ODF and
+PDF, and from such files one level inside a zip archive, with caps on input size, decompressed
+size, members and output (:mod:`gateway.policy.extract`). The engine runs the same detectors
+over it. What cannot be scanned — encrypted, corrupt, too large, a format we do not open —
+says so (``scannable = False`` and a ``problem``), and the default policy holds it: a file
+nobody could check does not leave unchecked.
 """
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
-MAX_SCAN_BYTES = 20 * 1024 * 1024
-"""Files larger than this are not opened for text: unscannable."""
-MAX_TEXT_CHARS = 200_000
-"""Extracted text beyond this is not scanned (and the file counts as partly scanned)."""
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
-"""Zip-bomb guard for DOCX/XLSX parts."""
+from gateway.policy.extract import (
+    MAX_MEMBERS,
+    MAX_SCAN_BYTES,
+    MAX_TEXT_CHARS,
+    Unscannable,
+    decode_text,
+    office_text,
+    pdf_text,
+    read_member,
+)
 
-_EXTENSION_KINDS = {
-    "exe": "executable", "dll": "executable", "msi": "executable", "scr": "executable",
-    "elf": "executable", "bin": "executable", "apk": "executable",
-    "sh": "script", "bat": "script", "cmd": "script", "ps1": "script", "vbs": "script",
-    "js": "script", "py": "script",
-    "zip": "archive", "rar": "archive", "7z": "archive", "gz": "archive", "tgz": "archive",
-    "docx": "office", "xlsx": "office", "pptx": "office", "doc": "office", "xls": "office",
+_EXTENSIONS = {
+    "executable": "exe dll msi scr com cpl sys elf so dylib bin apk jar app deb rpm",
+    "script": "sh bash zsh bat cmd ps1 psm1 vbs vbe js jse wsf wsh hta py pl rb php lnk",
+    "archive": "zip rar 7z gz tgz bz2 xz tar zst cab iso",
+    "office": "docx xlsx pptx docm xlsm pptm doc xls ppt odt ods odp rtf",
     "pdf": "pdf",
-    "png": "image", "jpg": "image", "jpeg": "image", "gif": "image", "webp": "image",
-    "mp3": "audio", "ogg": "audio", "oga": "audio", "wav": "audio", "m4a": "audio",
-    "mp4": "video", "mov": "video", "webm": "video", "mkv": "video",
-    "txt": "text", "csv": "text", "md": "text", "log": "text", "json": "text",
+    "image": "png jpg jpeg gif webp bmp tif tiff heic heif avif ico",
+    "audio": "mp3 ogg oga opus wav flac m4a aac",
+    "video": "mp4 mov webm mkv avi m4v 3gp",
+    "text": "txt csv tsv md log json xml yaml yml ini cfg conf html htm svg eml",
+}
+EXTENSION_KINDS = {ext: kind for kind, exts in _EXTENSIONS.items() for ext in exts.split()}
+_MIME_KINDS = {
+    "application/pdf": "pdf", "application/zip": "archive", "application/x-zip-compressed":
+    "archive", "application/x-rar-compressed": "archive", "application/x-7z-compressed": "archive",
+    "application/x-msdownload": "executable", "application/x-dosexec": "executable",
+    "application/x-executable": "executable", "application/vnd.microsoft.portable-executable":
+    "executable", "application/msword": "office", "application/vnd.ms-excel": "office",
 }  # fmt: skip
+_COMPATIBLE = {
+    ("archive", "office"), ("archive", "encrypted_archive"), ("archive", "executable"),
+    ("office", "encrypted_archive"), ("text", "script"), ("audio", "video"), ("video", "audio"),
+    ("office", "text"),
+}  # fmt: skip
+"""(claimed, sniffed) pairs that are not a disguise: a .zip may hold an encrypted archive, an
+.ogg may be video, a .jar is a zip, an .rtf is text, a .txt may start with "#!"."""
 
 
 @dataclass(frozen=True, slots=True)
 class AttachmentScan:
+    """What one attachment turned out to be. Never holds the bytes; ``text`` is for detectors."""
+
     kind: str
     """executable, script, archive, encrypted_archive, office, pdf, image, audio, video, text,
-    unknown."""
-    name_mismatch: bool
-    """The file name's extension claims a different kind than the bytes."""
+    unknown — from the bytes (a text file named as a script is a script)."""
+    name_mismatch: bool = False
+    """The name or declared MIME type claims a different kind than the bytes."""
     text: str = ""
     scannable: bool = True
-    """False when the content could not be read (encrypted, corrupt, too big)."""
+    """False when the content could not be read: encrypted, corrupt, too big, unknown format."""
     problem: str | None = None
+    claimed: str | None = None
+    inner_kinds: tuple[str, ...] = ()
+    """Kinds of the files inside an archive: a program in a zip is still a program."""
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset((self.kind, *self.inner_kinds))
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "kind": self.kind,
+            "scannable": self.scannable,
+            "name_mismatch": self.name_mismatch,
+        }
+        if self.claimed:
+            data["claimed"] = self.claimed
+        if self.problem:
+            data["problem"] = self.problem
+        if self.inner_kinds:
+            data["inner_kinds"] = list(self.inner_kinds)
+        return data
+
+    def summary(self) -> str:
+        parts = [self.kind]
+        if self.inner_kinds:
+            parts.append(f"containing {', '.join(self.inner_kinds)}")
+        if self.name_mismatch:
+            parts.append(f"named as {self.claimed}")
+        parts.append(f"not scannable: {self.problem}" if not self.scannable else "scanned")
+        return ", ".join(parts)
 
 
 def sniff(data: bytes) -> str:
-    head = data[:512]
-    if head.startswith(b"MZ") or head.startswith(b"\x7fELF") or head[:4] in (
-        b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe",
-        b"\xca\xfe\xba\xbe",
-    ):  # fmt: skip
+    """The kind of a file from its first bytes (and, for zips, its directory)."""
+    head = data[:1024]
+    if head.startswith((b"MZ", b"\x7fELF", b"dex\n")) or head[:4] in _MACHO:
         return "executable"
-    if head.startswith(b"#!"):
+    if head.startswith(b"#!") or head.lstrip(b"\xef\xbb\xbf").lower().startswith(b"@echo off"):
         return "script"
-    if head.startswith(b"%PDF-"):
+    if b"%PDF-" in head:
         return "pdf"
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_kind(data)
-    if head.startswith((b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh")):
+    if head.startswith(_ARCHIVES) or head[257:262] == b"ustar":
         return "archive"
-    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    ):
-        return "image"
-    if head.startswith((b"ID3", b"OggS", b"fLaC")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WAVE"
-    ):
-        return "audio"
-    if head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "video"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "office"  # legacy OLE .doc/.xls: recognised, not extracted
+        return "office"  # OLE: legacy .doc/.xls/.ppt, or an encrypted OOXML file
+    if head.startswith(_IMAGES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
+    if head.startswith(_AUDIO) or (head[:4] == b"RIFF" and head[8:12] == b"WAVE"):
+        return "audio"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+            return "image"
+        return "audio" if brand in (b"M4A ", b"M4B ") else "video"
+    if head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI "):
+        return "video"
+    return "text" if _looks_like_text(data[:4096]) else "unknown"
+
+
+_MACHO = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe")
+_ARCHIVES = (
+    b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",
+    b"\x28\xb5\x2f\xfd", b"MSCF",
+)  # fmt: skip
+_IMAGES = (
+    b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*",
+)  # fmt: skip
+_AUDIO = (b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True  # UTF-16 with a byte order mark
+    if b"\x00" in head:
+        return False
     try:
-        data[:4096].decode("utf-8")
+        head.decode("utf-8")
     except UnicodeDecodeError as err:
-        if err.start < 4090:  # a cut multi-byte sequence at the very end is fine
-            return "unknown"
-    return "text"
+        if err.start < len(head) - 4:  # not just a sequence cut at the end of the sample
+            controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+            return controls == 0  # Windows-1251 and friends: no NULs, no control bytes
+    return True
 
 
 def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-            if any(info.flag_bits & 0x1 for info in infos):
-                return "encrypted_archive"
-            names = {info.filename for info in infos}
-    except (zipfile.BadZipFile, ValueError):
-        return "archive"
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "archive"  # corrupt: extraction will say so
+    if any(info.flag_bits & 0x1 for info in infos):
+        return "encrypted_archive"
+    names = {info.filename for info in infos}
     if "[Content_Types].xml" in names and any(
         n.startswith(("word/", "xl/", "ppt/")) for n in names
     ):
         return "office"
+    if "mimetype" in names and "content.xml" in names:
+        return "office"  # OpenDocument
+    if "AndroidManifest.xml" in names or "META-INF/MANIFEST.MF" in names:
+        return "executable"  # .apk, .jar
     return "archive"
 
 
-def claimed_kind(name: str) -> str | None:
+def claimed_kind(name: str, declared_mime: str | None = None) -> str | None:
+    """The kind the file name (or else the declared MIME type) claims, if it claims one."""
     suffix = PurePath(name).suffix.lower().lstrip(".")
-    return _EXTENSION_KINDS.get(suffix)
+    if suffix in EXTENSION_KINDS:
+        return EXTENSION_KINDS[suffix]
+    mime = (declared_mime or "").split(";")[0].strip().lower()
+    if mime in _MIME_KINDS:
+        return _MIME_KINDS[mime]
+    major = mime.split("/")[0]
+    if major in ("image", "audio", "video", "text"):
+        return major
+    if "openxmlformats" in mime or "opendocument" in mime:
+        return "office"
+    return None
 
 
-def scan_attachment(name: str, data: bytes) -> AttachmentScan:
+def _mismatch(claimed: str | None, kind: str) -> bool:
+    return claimed is not None and claimed != kind and (claimed, kind) not in _COMPATIBLE
+
+
+def scan_attachment(name: str, data: bytes, declared_mime: str | None = None) -> AttachmentScan:
+    """Sniff, compare with the name, and extract text within the caps. Never raises."""
     kind = sniff(data)
-    claimed = claimed_kind(name)
-    mismatch = (
-        claimed is not None
-        and claimed != kind
-        and not (claimed == "archive" and kind in ("encrypted_archive", "office"))
-        and not (claimed == "text" and kind == "script")
-    )
+    claimed = claimed_kind(name, declared_mime)
+    if kind == "text" and claimed == "script":
+        kind = "script"  # text named .ps1 or .bat is a script: the name decides how it runs
+    mismatch = _mismatch(claimed, kind) or _mismatch(claimed_kind("", declared_mime), kind)
+
+    def unscannable(problem: str, inner: tuple[str, ...] = ()) -> AttachmentScan:
+        return AttachmentScan(kind, mismatch, "", False, problem, claimed, inner)
+
     if len(data) > MAX_SCAN_BYTES:
-        return AttachmentScan(kind, mismatch, scannable=False, problem="too large to scan")
+        return unscannable(f"larger than the {MAX_SCAN_BYTES // 2**20} MiB scan limit")
     if kind == "encrypted_archive":
-        return AttachmentScan(kind, mismatch, scannable=False, problem="encrypted")
+        return unscannable("encrypted archive")
+    if kind == "unknown":
+        return unscannable("unknown binary format")
     try:
+        if kind == "archive":
+            return _scan_archive(data, claimed, mismatch)
         text = _extract(kind, data)
-    except _Unscannable as err:
-        return AttachmentScan(kind, mismatch, scannable=False, problem=str(err))
-    return AttachmentScan(kind, mismatch, text=text[:MAX_TEXT_CHARS])
-
-
-class _Unscannable(Exception):
-    pass
+    except Unscannable as err:
+        return unscannable(str(err))
+    except Exception as err:  # a parser bug on hostile input must not crash the engine
+        return unscannable(f"could not be read ({type(err).__name__})")
+    return AttachmentScan(kind, mismatch, text[:MAX_TEXT_CHARS], claimed=claimed)
 
 
 def _extract(kind: str, data: bytes) -> str:
     if kind in ("text", "script"):
-        return data[: MAX_TEXT_CHARS * 4].decode("utf-8", errors="replace")
+        return decode_text(data)
     if kind == "office":
-        return _office_text(data)
+        return office_text(data)
     if kind == "pdf":
-        return _pdf_text(data)
-    return ""
+        return pdf_text(data)
+    return ""  # images, audio, video, programs: known kinds with no text we read
 
 
-_XML_TEXT = re.compile(rb"<(?:w:t|t|a:t)(?:\s[^>]*)?>([^<]*)</(?:w:t|t|a:t)>")
-
-
-def _office_text(data: bytes) -> str:
-    if not data.startswith(b"PK"):
-        raise _Unscannable("legacy binary Office format")
+def _scan_archive(data: bytes, claimed: str | None, mismatch: bool) -> AttachmentScan:
+    """One level into a zip: members' kinds are recorded, their text extracted."""
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise Unscannable("archive format not opened (only zip is)")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = [
-                info
-                for info in archive.infolist()
-                if info.filename.endswith(".xml")
-                and info.filename.startswith(("word/document", "word/header", "word/footer",
-                                              "xl/sharedStrings", "xl/worksheets/", "ppt/slides/"))
-            ]  # fmt: skip
-            if sum(info.file_size for info in parts) > MAX_UNZIPPED_BYTES:
-                raise _Unscannable("expands beyond the scan limit")
-            chunks: list[str] = []
-            for info in parts:
-                xml = archive.read(info)
-                chunks.extend(m.decode("utf-8", "replace") for m in _XML_TEXT.findall(xml))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise _Unscannable(f"corrupt document ({err})") from None
-    import html
-
-    return html.unescape(" ".join(chunks))
-
-
-def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise _Unscannable("encrypted PDF")
-        out: list[str] = []
-        size = 0
-        for page in reader.pages:
-            text = page.extract_text() or ""
-            out.append(text)
-            size += len(text)
-            if size > MAX_TEXT_CHARS:
-                break
-        return "\n".join(out)
-    except _Unscannable:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise _Unscannable(f"corrupt PDF ({type(err).__name__})") from None
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise Unscannable(f"corrupt archive ({err})") from None
+    texts: list[str] = []
+    kinds: list[str] = []
+    budget = [MAX_SCAN_BYTES]
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) > MAX_MEMBERS:
+            raise Unscannable(f"more than {MAX_MEMBERS} files in the archive")
+        for info in members:
+            content = read_member(archive, info, budget)
+            inner = sniff(content)
+            if inner == "text" and claimed_kind(info.filename) == "script":
+                inner = "script"
+            if inner in ("archive", "encrypted_archive", "unknown"):
+                problem = {"archive": "nested archive", "encrypted_archive": "encrypted archive"}
+                raise Unscannable(f"{problem.get(inner, 'unknown binary')} inside: {info.filename}")
+            mismatch = mismatch or _mismatch(claimed_kind(info.filename), inner)
+            kinds.append(inner)
+            texts.append(_extract(inner, content))
+    inner_kinds = tuple(sorted(set(kinds)))
+    text = " ;\n".join(t for t in texts if t)[:MAX_TEXT_CHARS]
+    return AttachmentScan("archive", mismatch, text, claimed=claimed, inner_kinds=inner_kinds)
 
 
-__all__ = ["AttachmentScan", "claimed_kind", "scan_attachment", "sniff"]
+__all__ = ["EXTENSION_KINDS", "AttachmentScan", "claimed_kind", "scan_attachment", "sniff"]

@@ -25,7 +25,7 @@ def card_brand(digits: str) -> str | None:
     two, four = int(digits[:2]), int(digits[:4])
     if 2200 <= four <= 2204 and 16 <= n <= 19:
         return "mir"
-    if digits[0] == "4" and n in (13, 16, 19):
+    if digits[0] == "4" and n in (16, 19):  # 13-digit Visa is long retired; EAN-13 is not
         return "visa"
     if (51 <= two <= 55 or 2221 <= four <= 2720) and n == 16:
         return "mastercard"
@@ -35,7 +35,7 @@ def card_brand(digits: str) -> str | None:
         return "unionpay"
     if 3528 <= four <= 3589 and 16 <= n <= 19:
         return "jcb"
-    if (two == 50 or 56 <= two <= 69) and 12 <= n <= 19:
+    if (two == 50 or 56 <= two <= 69) and 16 <= n <= 19:  # shorter ones: barcodes, not cards
         return "maestro"
     return None
 
@@ -54,13 +54,17 @@ _INN12_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
 def is_inn(digits: str) -> bool:
-    """Russian taxpayer number: 10 digits (organisation) or 12 (person), with check digits."""
+    """Russian taxpayer number: 10 digits (organisation) or 12 (person), with check digits.
+
+    No organisation's INN starts with region 00; a person's may (python-stdnum's vectors
+    include 005826107187), and two check digits are strong enough without the region test.
+    """
     if len(digits) == 10:
         return _weighted(digits, _INN10) % 11 % 10 == int(digits[9]) and digits[:2] != "00"
     if len(digits) == 12:
         first = _weighted(digits, _INN12_1) % 11 % 10
         second = _weighted(digits, _INN12_2) % 11 % 10
-        return first == int(digits[10]) and second == int(digits[11]) and digits[:2] != "00"
+        return first == int(digits[10]) and second == int(digits[11])
     return False
 
 

@@ -1,310 +1,368 @@
 """evaluate(policy, message, route) → Decision. Pure: no I/O, no clock, no event loop.
 
 Every rule in scope whose conditions hold is recorded; the most restrictive *enforced* action
-wins (block > hold > redact > notify > allow); ``simulate`` rules are recorded with what they
-would have done. Any exception inside evaluation fails closed: the Decision is ``hold``.
+wins (block > hold > redact > notify > allow), ties going to the higher priority. ``simulate``
+rules are recorded with what they would have done and change nothing. Any exception inside
+evaluation fails closed: the Decision is ``hold`` and names the error (invariant 3).
 
-Two conditions need memory across messages — numbers split over consecutive messages of one
-chat, and rates — so the caller passes a :class:`PolicyState`. It is the one mutable object
-here, owned by the caller (one per daemon), and nothing else keeps state.
+The only state is :class:`gateway.policy.memory.PolicyState`, passed in the context by the
+caller and updated in place; ``now`` is passed in too.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-from gateway.model import Message, Route, Span
-from gateway.policy import checksums
+from gateway.model import Direction, Message, Route, Span
 from gateway.policy.attachments import AttachmentScan, scan_attachment
-from gateway.policy.detectors import scan
-from gateway.policy.detectors.numbers import runs
-from gateway.policy.findings import Finding, label
+from gateway.policy.detectors import scan, scan_normalized
+from gateway.policy.findings import Finding
+from gateway.policy.memory import PolicyState, rate_exceeded, split_numbers
 from gateway.policy.normalize import normalize
+from gateway.policy.notices import NOTICES, Why, notice, say
 from gateway.policy.redact import redact
 from gateway.policy.rules import SEVERITY, PolicySet, Rule
-
-MESSAGES = {
-    "en": {
-        "block": "Not sent: rule '{rule}' blocks {what}.",
-        "hold": "Held for approval: rule '{rule}' found {what}.",
-        "redact": "Sent with {what} masked by rule '{rule}'.",
-    },
-    "ru": {
-        "block": "Сообщение не отправлено: правило «{rule}» запрещает {what}.",
-        "hold": "Сообщение ждёт одобрения: правило «{rule}» нашло {what}.",
-        "redact": "Отправлено, {what} скрыто правилом «{rule}».",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
+    """A rule whose scope and conditions held for this message."""
+
     rule: str
     action: str
     simulated: bool
     reason: str
+    """Why it matched, in English (the audit log's language)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """What to do with one message on one route, and everything that led to it."""
+
     action: str
+    """allow, notify, redact, hold or block."""
     matches: tuple[RuleMatch, ...] = ()
     findings: tuple[Finding, ...] = ()
     text: str | None = None
-    """The text to deliver when redaction changed it."""
+    """The text to deliver when redaction changed it; ``None`` keeps the original."""
     spans: tuple[Span, ...] | None = None
+    """The formatting spans for ``text``, moved with the redaction."""
     rule: str | None = None
+    """The rule that decided the action."""
     reason: str | None = None
     notice: str | None = None
+    """What the sender is told (block, hold, redact), in the deciding rule's language."""
     override_allowed: bool = False
+    """Every enforced hold/block rule that matched lets the sender override with a reason."""
+    notify_admins: bool = False
+    """An enforced ``notify`` rule matched: tell the admins' room, whatever the action."""
     attachments: tuple[AttachmentScan, ...] = ()
     error: str | None = None
+    """Set when evaluation failed and the decision is the fail-closed hold."""
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data for the audit log: what was found and decided, never the content."""
-        return {
+        """Plain JSON-able data for the audit log: what was found and decided, never content."""
+        data: dict[str, Any] = {
             "action": self.action,
             "rule": self.rule,
             "reason": self.reason,
+            "notice": self.notice,
+            "override_allowed": self.override_allowed,
+            "notify_admins": self.notify_admins,
+            "redacted": self.text is not None,
             "matches": [
                 {"rule": m.rule, "action": m.action, "simulated": m.simulated, "reason": m.reason}
                 for m in self.matches
             ],
-            "findings": dict(Counter(f.kind for f in self.findings)),
-            "attachments": [
-                {"kind": a.kind, "scannable": a.scannable, "name_mismatch": a.name_mismatch}
-                for a in self.attachments
-            ],
-            "override_allowed": self.override_allowed,
-            **({"error": self.error} if self.error else {}),
+            "kinds": dict(sorted(Counter(f.kind for f in self.findings).items())),
+            "findings": [f.as_dict() for f in self.findings],
+            "attachments": [a.as_dict() for a in self.attachments],
         }
-
-
-@dataclass(slots=True)
-class PolicyState:
-    """Memory across messages: trailing digit groups per chat, and rate windows."""
-
-    tails: dict[str, tuple[datetime, str]] = field(default_factory=dict)
-    rates: dict[tuple[str, str], deque[datetime]] = field(default_factory=dict)
+        if self.error:
+            data["error"] = self.error
+        return data
 
 
 @dataclass(frozen=True, slots=True)
 class EvaluationContext:
+    """What the engine cannot know from the message: the time, the contact, the memory."""
+
     now: datetime
+    """Aware datetime (a naive one is taken as UTC). The engine never reads a clock."""
     unknown_contact: bool = False
+    """The external side is a contact no link or assignment covers yet."""
     state: PolicyState | None = None
+    """Memory for split numbers and rates; ``None`` switches both off (one-off checks)."""
 
 
 def evaluate(
     policy: PolicySet, message: Message, route: Route, *, context: EvaluationContext
 ) -> Decision:
+    """Judge ``message`` about to take ``route``. Never raises: errors become a held Decision."""
     try:
         return _evaluate(policy, message, route, context)
-    except Exception as err:
-        reason = f"policy engine error: {type(err).__name__}: {err}"
-        return Decision(
-            "hold",
-            rule="policy-error",
-            reason=reason,
-            notice="Held: the policy engine could not check this message; an admin will review it.",
-            error=reason,
-        )
+    except Exception as err:  # fail closed, whatever went wrong
+        return failed(err)
+
+
+def failed(error: BaseException, language: str = "en") -> Decision:
+    """The fail-closed decision: hold, naming the error."""
+    reason = f"policy engine error: {type(error).__name__}: {error}"
+    return Decision(
+        "hold",
+        rule="policy-error",
+        reason=reason,
+        notice=NOTICES.get(language, NOTICES["en"])["error"],
+        error=reason,
+    )
+
+
+class _Facts(NamedTuple):
+    """Everything about the message that rules test, computed once, not once per rule.
+    (A NamedTuple: built for every message, and a frozen dataclass costs more to build.)"""
+
+    now: datetime
+    """``context.now``, made aware (a naive time is UTC), for the memory's arithmetic."""
+    local: datetime
+    """``now`` in the policy's ``utc_offset``, for ``hours`` and ``days``."""
+    contacts: frozenset[str]
+    """The external side: the external chat, and for inbound messages the sender too."""
+    text_counts: Mapping[str, int]
+    file_counts: Mapping[str, int]
+    scans: tuple[AttachmentScan, ...]
 
 
 def _evaluate(
     policy: PolicySet, message: Message, route: Route, context: EvaluationContext
 ) -> Decision:
-    findings = list(scan(message.text, policy.detectors))
-    if context.state is not None and policy.split_window_seconds:
-        findings += _split_numbers(message, context, policy.split_window_seconds, findings)
-    scans = tuple(
-        scan_attachment(a.name, a.data) for a in message.attachments if a.data is not None
+    now = context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC)
+    findings = _text_findings(policy, message, route, context.state, now)
+    indexed = [
+        (index, scan_attachment(a.name, a.data, a.declared_mime))
+        for index, a in enumerate(message.attachments)
+        if a.data is not None  # not downloaded: counts as unscannable, see _attachment_conditions
+    ]
+    scans = tuple(s for _, s in indexed)
+    file_findings = tuple(
+        Finding(f.kind, f.start, f.end, f.confidence, f.detail, f"attachment:{index}")
+        for index, s in indexed
+        if s.text
+        for f in scan(s.text, detectors=policy.detectors)
     )
-    for attachment in scans:
-        if attachment.text:
-            # findings inside files count, but their offsets are not the message's: no redaction
-            findings += [
-                Finding(f.kind, 0, 0, f.confidence, f"attachment:{f.detail or f.kind}")
-                for f in scan(attachment.text, policy.detectors)
-            ]
-    counts = Counter(f.kind for f in findings)
-    matches: list[tuple[Rule, RuleMatch]] = []
+    contacts = {route.link.external.chat_id}
+    if route.direction is Direction.INBOUND:
+        contacts.add(message.sender.user_id)
+    facts = _Facts(
+        now,
+        now.astimezone(policy.tz),
+        frozenset(contacts),
+        _count(findings),
+        _count(file_findings),
+        scans,
+    )
+    matched: list[tuple[Rule, list[Why]]] = []
     for rule in policy.rules:
-        reason = _matches(rule, message, route, context, counts, scans)
-        if reason is not None:
-            matches.append(
-                (rule, RuleMatch(rule.name, rule.action, rule.mode == "simulate", reason))
-            )
-    enforced = [(rule, m) for rule, m in matches if not m.simulated]
+        whys = _match(rule, message, route, context, facts)
+        if whys is not None:
+            matched.append((rule, whys))
+    matches = tuple(RuleMatch(r.name, r.action, r.simulated, say(w)) for r, w in matched)
+    everything = findings + file_findings
+    enforced = [(r, w) for r, w in matched if not r.simulated]
     if not enforced:
-        return Decision("allow", tuple(m for _, m in matches), tuple(findings), attachments=scans)
-    rule, match = max(enforced, key=lambda pair: (SEVERITY[pair[0].action], pair[0].priority))
+        return Decision("allow", matches, everything, attachments=scans)
+    action = max(SEVERITY[r.action] for r, _ in enforced)
+    rule, whys = next((r, w) for r, w in enforced if SEVERITY[r.action] == action)
+    action_name = rule.action
     text = spans = None
-    if rule.action == "redact":
-        in_text = [
-            f for f in findings if f.end > f.start and (not rule.kinds or f.kind in rule.kinds)
-        ]
-        text, spans = redact(message.text, message.spans, in_text, mode=rule.redact)
+    if action_name == "redact":
+        redactors = [r for r, _ in enforced if r.action == "redact"]
+        if any(f.kind in r.kinds for r in redactors for f in file_findings):
+            action_name = "hold"  # a file cannot be masked: hold it rather than let it out
+            kinds = Counter(
+                f.kind for f in file_findings if any(f.kind in r.kinds for r in redactors)
+            )
+            whys = [Why("unredactable", tuple(sorted(kinds.items())))]
+        else:
+            text, spans = _redacted(message, findings, redactors)
+    blocking = [r for r, _ in enforced if r.action in ("hold", "block")]
+    override = action_name in ("hold", "block") and all(r.override for r in blocking or [rule])
+    told = action_name in ("block", "hold", "redact")
     return Decision(
-        rule.action,
-        tuple(m for _, m in matches),
-        tuple(findings),
+        action_name,
+        matches,
+        everything,
         text,
         spans,
         rule=rule.name,
-        reason=match.reason,
-        notice=_notice(rule, match.reason) if rule.action in ("block", "hold", "redact") else None,
-        override_allowed=rule.override,
+        reason=say(whys),
+        notice=notice(
+            action_name,
+            rule.name,
+            whys,
+            language=rule.language,
+            custom=rule.notice,
+            override=override,
+        )
+        if told
+        else None,
+        override_allowed=override,
+        notify_admins=any(r.action == "notify" for r, _ in enforced),
         attachments=scans,
     )
 
 
-def _matches(
-    rule: Rule,
+_NOTHING: Mapping[str, int] = MappingProxyType({})
+
+
+def _count(findings: tuple[Finding, ...]) -> Mapping[str, int]:
+    return Counter(f.kind for f in findings) if findings else _NOTHING
+
+
+def _text_findings(
+    policy: PolicySet,
     message: Message,
     route: Route,
-    context: EvaluationContext,
-    counts: Mapping[str, int],
-    scans: tuple[AttachmentScan, ...],
-) -> str | None:
-    """``None`` if the rule does not apply; otherwise a short reason naming what matched."""
-    if rule.direction != "any" and rule.direction != route.direction.value:
+    state: PolicyState | None,
+    now: datetime,
+) -> tuple[Finding, ...]:
+    if not message.text:
+        return ()
+    norm = normalize(message.text)
+    found = scan_normalized(norm.text, policy.detectors)
+    if state is not None and policy.split_window_seconds:
+        key = f"{route.link.id}\x00{message.chat.chat_id}\x00{message.sender.user_id}"
+        for extra in split_numbers(state, key, norm.text, now, policy.split_window_seconds):
+            if all(extra.end <= f.start or extra.start >= f.end for f in found):
+                found.append(extra)
+    if not norm.changed:
+        return tuple(found)
+    mapped = []
+    for f in found:
+        start, end = norm.to_original(f.start, f.end)
+        mapped.append(Finding(f.kind, start, end, f.confidence, f.detail, f.where))
+    return tuple(mapped)
+
+
+def _redacted(
+    message: Message, findings: tuple[Finding, ...], redactors: list[Rule]
+) -> tuple[str, tuple[Span, ...]]:
+    """Mask or label every text finding a matching redact rule names (first rule's mode)."""
+    chosen = []
+    for f in findings:
+        mode = next((r.redact for r in redactors if f.kind in r.kinds), None)
+        if mode is not None:
+            chosen.append((f, mode))
+    return redact(message.text, message.spans, chosen)
+
+
+def _match(
+    rule: Rule, message: Message, route: Route, context: EvaluationContext, facts: _Facts
+) -> list[Why] | None:
+    """``None`` if the rule does not apply; otherwise the reasons it matched."""
+    if not _in_scope(rule, message, route, facts):
         return None
-    external = route.link.external
-    if rule.networks and external.network not in rule.networks:
-        return None
-    if rule.links and route.link.id not in rule.links:
-        return None
-    if rule.senders and message.sender.user_id not in rule.senders:
-        return None
-    if rule.contacts and external.chat_id not in rule.contacts:
-        return None
-    if external.chat_id in rule.except_contacts:
-        return None
-    reasons: list[str] = []
+    whys: list[Why] = []
     if rule.kinds:
-        hits = {kind: counts[kind] for kind in rule.kinds if counts.get(kind, 0) >= rule.min_count}
-        if not hits:
+        text_counts, file_counts = facts.text_counts, facts.file_counts
+        if not (text_counts or file_counts):
+            return None  # the common case: nothing found, no need to count
+        total = sum(text_counts.get(k, 0) + file_counts.get(k, 0) for k in rule.kinds)
+        if total < rule.min_count:
             return None
-        reasons.append(", ".join(f"{label(k)} ×{n}" for k, n in sorted(hits.items())))
+        in_text = tuple((k, text_counts[k]) for k in sorted(rule.kinds) if text_counts.get(k))
+        in_files = tuple((k, file_counts[k]) for k in sorted(rule.kinds) if file_counts.get(k))
+        if in_text:
+            whys.append(Why("kinds", in_text))
+        if in_files:
+            whys.append(Why("in_attachment", in_files))
     if rule.unknown_contact is not None:
         if context.unknown_contact != rule.unknown_contact:
             return None
-        reasons.append("a message from an unknown contact")
-    if not _attachment_conditions(rule, message, scans, reasons):
-        return None
-    if not _time_conditions(rule, context.now):
+        if rule.unknown_contact:
+            whys.append(Why("unknown_contact"))
+    if not _attachment_conditions(rule, message, facts.scans, whys):
         return None
     if rule.rate is not None:
-        if not _rate_exceeded(rule, message, context):
+        if context.state is None:
             return None
-        reasons.append(f"more than {rule.rate.max} messages in {rule.rate.per_seconds}s")
-    return "; ".join(reasons) or "every message in scope"
+        by = message.sender.user_id if rule.rate.by == "sender" else message.chat.chat_id
+        key = (rule.name, f"{message.chat.network}\x00{by}")
+        if not rate_exceeded(context.state, key, facts.now, rule.rate.max, rule.rate.per_seconds):
+            return None
+        whys.append(Why("rate", value=f"{rule.rate.max}/{rule.rate.per_seconds}s"))
+    return whys
 
 
-def _attachment_conditions(
-    rule: Rule, message: Message, scans: tuple[AttachmentScan, ...], reasons: list[str]
-) -> bool:
-    if rule.attachment_kinds:
-        kinds = {s.kind for s in scans} & rule.attachment_kinds
-        if not kinds:
-            return False
-        reasons.append(f"an attachment of kind {', '.join(sorted(kinds))}")
-    if rule.min_attachment_bytes is not None:
-        if not any(a.size >= rule.min_attachment_bytes for a in message.attachments):
-            return False
-        reasons.append(f"an attachment of {rule.min_attachment_bytes} bytes or more")
-    if rule.unscannable is not None:
-        unscannable = [s for s in scans if not s.scannable]
-        unscannable_or_missing = bool(unscannable) or any(
-            a.data is None for a in message.attachments
-        )
-        if unscannable_or_missing != rule.unscannable:
-            return False
-        if rule.unscannable:
-            problem = unscannable[0].problem if unscannable else "not downloaded"
-            reasons.append(f"an attachment that could not be scanned ({problem})")
-    if rule.name_mismatch is not None:
-        if any(s.name_mismatch for s in scans) != rule.name_mismatch:
-            return False
-        if rule.name_mismatch:
-            reasons.append("an attachment whose name disguises its real type")
-    return True
-
-
-def _time_conditions(rule: Rule, now: datetime) -> bool:
-    moment = now.astimezone(UTC)
-    if rule.days and moment.weekday() not in rule.days:
+def _in_scope(rule: Rule, message: Message, route: Route, facts: _Facts) -> bool:
+    if rule.direction != "any" and rule.direction != route.direction.value:
+        return False
+    external = route.link.external
+    if rule.networks and external.network not in rule.networks:
+        return False
+    if rule.links and route.link.id not in rule.links:
+        return False
+    if rule.senders and message.sender.user_id not in rule.senders:
+        return False
+    if rule.contacts and not facts.contacts & rule.contacts:
+        return False
+    if rule.except_contacts and facts.contacts & rule.except_contacts:
+        return False
+    if rule.days and facts.local.weekday() not in rule.days:
         return False
     if rule.hours is not None:
         start, end = rule.hours
-        current = moment.time().replace(tzinfo=None)
-        inside = start <= current < end if start <= end else (current >= start or current < end)
+        now = facts.local.time().replace(tzinfo=None)
+        inside = start <= now < end if start < end else (now >= start or now < end)
         if not inside:
             return False
     return True
 
 
-def _rate_exceeded(rule: Rule, message: Message, context: EvaluationContext) -> bool:
-    assert rule.rate is not None
-    if context.state is None:
-        return False
-    key = message.sender.user_id if rule.rate.by == "sender" else message.chat.chat_id
-    window = context.state.rates.setdefault((rule.name, key), deque())
-    while window and (context.now - window[0]).total_seconds() > rule.rate.per_seconds:
-        window.popleft()
-    window.append(context.now)
-    return len(window) > rule.rate.max
-
-
-def _split_numbers(
-    message: Message, context: EvaluationContext, window: int, found: list[Finding]
-) -> list[Finding]:
-    """A number split across consecutive messages: "2202 2056" then "1234 5678"."""
-    assert context.state is not None
-    key = f"{message.chat.network}:{message.chat.chat_id}:{message.sender.user_id}"
-    norm = normalize(message.text)
-    all_runs = list(runs(norm.text))
-    extra: list[Finding] = []
-    previous = context.state.tails.get(key)
-    if previous and all_runs and (context.now - previous[0]).total_seconds() <= window:
-        first = all_runs[0]
-        head = "".join(g.digits for g in first)
-        joined = previous[1] + head
-        if first[0].start <= 3 and (checksums.is_card(joined) or checksums.is_inn(joined)):
-            start, end = norm.span_in_original(first[0].start, first[-1].end)
-            if not any(f.start <= start < f.end for f in found):
-                kind = "card" if checksums.is_card(joined) else "inn"
-                extra.append(Finding(kind, start, end, 0.9, detail="split across messages"))
-    tail = "".join(g.digits for g in all_runs[-1])[-19:] if all_runs else ""
-    if tail and norm.text.rstrip()[-1:].isdigit():
-        context.state.tails[key] = (context.now, tail)
-    else:
-        context.state.tails.pop(key, None)
-    return extra
-
-
-def _notice(rule: Rule, reason: str) -> str:
-    if rule.notice:
-        return rule.notice
-    return MESSAGES[rule.language][rule.action].format(rule=rule.name, what=reason)
+def _attachment_conditions(
+    rule: Rule, message: Message, scans: tuple[AttachmentScan, ...], whys: list[Why]
+) -> bool:
+    if rule.attachment_kinds:
+        kinds = sorted({kind for s in scans for kind in s.kinds} & rule.attachment_kinds)
+        if not kinds:
+            return False
+        whys.append(Why("attachment_kind", value=", ".join(kinds)))
+    if rule.min_attachment_bytes is not None:
+        if not any(a.size >= rule.min_attachment_bytes for a in message.attachments):
+            return False
+        whys.append(Why("big_attachment", value=str(rule.min_attachment_bytes)))
+    if rule.unscannable is not None:
+        problems = [s.problem or "unreadable" for s in scans if not s.scannable]
+        problems += ["not downloaded" for a in message.attachments if a.data is None]
+        if bool(problems) != rule.unscannable:
+            return False
+        if problems:
+            whys.append(Why("unscannable", value=problems[0]))
+    if rule.name_mismatch is not None:
+        if any(s.name_mismatch for s in scans) != rule.name_mismatch:
+            return False
+        if rule.name_mismatch:
+            whys.append(Why("name_mismatch"))
+    return True
 
 
 def describe(decision: Decision) -> str:
-    """One paragraph for `hgw policy test` and `!hgw policy test`."""
-    lines = [
-        f"Decision: {decision.action.upper()}"
-        + (f" by rule '{decision.rule}'" if decision.rule else "")
-    ]
+    """A few lines for `hgw policy test` and `!hgw policy test`."""
+    head = f"Decision: {decision.action.upper()}"
+    lines = [head + (f" by rule '{decision.rule}'" if decision.rule else "")]
+    if decision.reason:
+        lines.append(f"Reason: {decision.reason}")
     if decision.findings:
         kinds = Counter(f.kind for f in decision.findings)
         lines.append("Findings: " + ", ".join(f"{k} ×{n}" for k, n in sorted(kinds.items())))
+    for scan_ in decision.attachments:
+        lines.append(f"Attachment: {scan_.summary()}")
     for match in decision.matches:
-        flag = " (simulate)" if match.simulated else ""
+        flag = " (simulate: not enforced)" if match.simulated else ""
         lines.append(f"Matched: {match.rule} → {match.action}{flag}: {match.reason}")
     if decision.text is not None:
         lines.append(f"Delivered as: {decision.text}")
@@ -312,7 +370,17 @@ def describe(decision: Decision) -> str:
         lines.append(f"Sender is told: {decision.notice}")
     if decision.override_allowed:
         lines.append("The sender may override with a written justification.")
+    if decision.notify_admins:
+        lines.append("Admins are notified.")
     return "\n".join(lines)
 
 
-__all__ = ["Decision", "EvaluationContext", "PolicyState", "RuleMatch", "describe", "evaluate"]
+__all__ = [
+    "Decision",
+    "EvaluationContext",
+    "PolicyState",
+    "RuleMatch",
+    "describe",
+    "evaluate",
+    "failed",
+]

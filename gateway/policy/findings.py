@@ -1,4 +1,8 @@
-"""What a detector reports: a kind, where it is in the ORIGINAL text, and how sure it is."""
+"""What a detector reports: a kind, where it is in the ORIGINAL text, and how sure it is.
+
+A finding never carries the matched value: it travels into the audit log and to admins'
+notifications, which must not become a second copy of the data the policy keeps in.
+"""
 
 from __future__ import annotations
 
@@ -32,19 +36,23 @@ LABELS = {
     "secret": "[secret]",
     "marking": "[marking]",
 }
+"""What ``redact = "label"`` puts in place of a finding; custom kinds get ``[kind]``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     kind: str
     start: int
+    """Code-point offset in the text as the user typed it (not the normalised copy)."""
     end: int
     confidence: float
-    """0..1: 1.0 for checksum-validated numbers, lower for pattern-only matches."""
+    """0..1: 1.0 for a checksum-valid number with its context word, lower without one, or for
+    pattern-only matches."""
     detail: str | None = None
-    """What matched beyond the kind (the secret's type, the marking found), never the value."""
-    spans: tuple[tuple[int, int], ...] = ()
-    """For a finding spread over several messages or pieces: the ranges in *this* text."""
+    """What matched beyond the kind (card brand, secret type, the marking), never the value."""
+    where: str | None = None
+    """``None`` for the message text; ``"attachment:N"`` for the N-th attachment (offsets are
+    then in its extracted text), ``"split"`` for a number completed across messages."""
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -55,6 +63,8 @@ class Finding:
         }
         if self.detail:
             data["detail"] = self.detail
+        if self.where:
+            data["where"] = self.where
         return data
 
 

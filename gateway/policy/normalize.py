@@ -1,19 +1,24 @@
 """Text normalisation before detection, so simple evasion fails.
 
 A user hiding a card number from a filter types it with zero-width spaces, fullwidth or
-mathematical digits, a Cyrillic "З" for 3, or emoji between the groups. Detection runs on a
-normalised copy: NFKC, invisible and format characters removed. Digit look-alikes and separators
-are handled where numbers are found (:mod:`gateway.policy.detectors.numbers`), because only
-*inside* a run of digits is an "О" a zero.
+mathematical digits, a stress accent on a letter of "конфиденциально", or a keycap emoji.
+Detection runs on a normalised copy: NFKC, invisible and format characters removed, combining
+marks that do not compose into a letter (й and ё stay) removed, every decimal digit of every
+script turned into an ASCII digit. Digit look-alike *letters* and separators inside numbers are
+handled where numbers are found (:mod:`gateway.policy.detectors.digits`), because only inside a
+run of digits is an "О" a zero.
 
-Every character of the normalised text remembers where it came from, so a finding maps back to
-exactly the characters the user typed and a redaction masks those — no more, no less.
+The normalised text keeps the way back: a finding maps to exactly the characters the user
+typed, so a redaction masks those, no more, no less. The map is a short list of changed
+segments, built only when normalisation changed something — ordinary Russian or English chat
+passes with one regex scan and no map at all.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 
 INVISIBLE = re.compile(
@@ -23,73 +28,112 @@ INVISIBLE = re.compile(
     "\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef"
     "]"
 )
-"""Zero-width, bidi, soft hyphen, variation selectors, tag characters, fillers."""
+"""Zero-width, bidi controls, soft hyphen, variation selectors, tag characters, fillers."""
+
+_COMBINING = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_SAFE = "\x00-\x7f\u0400-\u045f\u00ab\u00bb\u2013\u2014\u2018-\u201e\u2116"
+"""ASCII, basic Cyrillic, «» – — quotes and №: characters NFKC leaves alone (№ it would turn
+into "No", which only moves offsets), so text made of them needs no work at all."""
+_UNSAFE = re.compile(f"[^{_SAFE}]")
+"""The quick test: combining marks are outside the safe set too, so this finds them as well."""
+_SUSPECT = re.compile(f"[{_SAFE}]?[^{_SAFE}][{_COMBINING}]*")
+"""A character NFKC might change, with the base before a combining mark and the marks after."""
 
 
 @dataclass(frozen=True, slots=True)
 class Normalized:
     """The text detectors see, and the way back to the original.
 
-    ``origin[i]`` is the index in the original text of normalised character ``i``; ``None``
-    means the two are identical and no map is needed (the common, fast case).
+    ``segments`` lists, in order, the stretches of the normalised text that differ from the
+    original: ``(norm_start, norm_end, orig_start, orig_end)``. Between two segments the texts
+    are identical up to a shift. Empty when nothing changed (the common, fast case).
     """
 
     original: str
     text: str
-    origin: tuple[int, ...] | None = None
+    segments: tuple[tuple[int, int, int, int], ...] = ()
 
-    def span_in_original(self, start: int, end: int) -> tuple[int, int]:
-        """Original ``[start, end)`` covering normalised ``[start, end)``."""
-        if self.origin is None:
+    @property
+    def changed(self) -> bool:
+        return bool(self.segments)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` covering normalised ``[start, end)``, ``start < end``."""
+        if not self.segments:
             return start, end
-        first = self.origin[start]
-        last = self.origin[end - 1]
-        # one original character may expand into several (NFKC "①" → "1"); take it whole
-        return first, last + 1
+        return self._position(start, first=True), self._position(end - 1, first=False)
+
+    def _position(self, index: int, *, first: bool) -> int:
+        starts = _starts(self.segments)
+        i = bisect_right(starts, index) - 1
+        if i < 0:
+            return index if first else index + 1
+        _n_start, n_end, o_start, o_end = self.segments[i]
+        if index < n_end:  # inside a replaced stretch: take the original characters whole
+            return o_start if first else o_end
+        offset = o_end + (index - n_end)  # after the stretch: shifted, one to one
+        return offset if first else offset + 1
 
 
-_SUSPECT = re.compile(r"[^\x00-\x7f\u0400-\u045f]")
-"""Characters NFKC might change: everything but ASCII and the basic Cyrillic block."""
+def _starts(segments: tuple[tuple[int, int, int, int], ...]) -> list[int]:
+    return [segment[0] for segment in segments]
 
 
-def _fold(char: str) -> str:
-    if INVISIBLE.match(char):
-        return ""
-    digit = unicodedata.decimal(char, None)  # Arabic-Indic, Devanagari … digits NFKC keeps
-    if digit is not None:
-        return str(digit)
-    return unicodedata.normalize("NFKC", char)
+def _fold(cluster: str) -> str:
+    """What one original character (with its combining marks) becomes."""
+    if len(cluster) == 1:
+        if INVISIBLE.match(cluster):
+            return ""
+        digit = unicodedata.decimal(cluster, None)  # Arabic-Indic, Devanagari … digits
+        if digit is not None:
+            return str(digit)
+    folded = unicodedata.normalize("NFKC", cluster)
+    folded = INVISIBLE.sub("", folded)
+    if not folded.isascii():
+        # marks that did not compose into a letter are dropped: "а́" → "а", "1⃣" → "1";
+        # digits NFKC leaves alone (Arabic-Indic after a space: " ٤") still become ASCII
+        folded = "".join(
+            _digit(c) for c in folded if not unicodedata.combining(c) and c != "\u20e3"
+        )
+    return folded
+
+
+def _digit(char: str) -> str:
+    if char.isascii():
+        return char
+    digit = unicodedata.decimal(char, None)
+    return char if digit is None else str(digit)
 
 
 def normalize(text: str) -> Normalized:
-    """NFKC with invisible characters removed, keeping the way back to ``text``.
-
-    Only suspect characters are looked at one by one; ordinary Russian or English text passes
-    with one regex scan, which is what keeps the policy engine at tens of thousands of messages
-    a second.
-    """
+    """NFKC with invisible characters and stray combining marks removed, offsets kept."""
+    if not _UNSAFE.search(text):
+        return Normalized(text, text)
     pieces: list[str] = []
-    origin: list[int] = []
-    done = 0
-    changed = False
+    segments: list[tuple[int, int, int, int]] = []
+    done = 0  # original characters consumed
+    length = 0  # normalised characters produced
     for match in _SUSPECT.finditer(text):
-        index = match.start()
-        char = match.group()
-        folded = _fold(char)
-        if folded == char:
+        cluster = match.group()
+        folded = _fold(cluster)
+        if folded == cluster:
             continue
-        changed = True
+        index = match.start()
+        # a base character the fold kept ("1" of "1\ufeff", " " of " ４") stays out of the
+        # segment, so a finding that ends or starts at it maps to exactly what the user typed
+        while folded and index < match.end() and folded[0] == text[index]:
+            folded = folded[1:]
+            index += 1
         pieces.append(text[done:index])
-        origin.extend(range(done, index))
-        folded = "".join(c for c in folded if not INVISIBLE.match(c))
+        length += index - done
         pieces.append(folded)
-        origin.extend([index] * len(folded))
-        done = index + 1
-    if not changed:
+        segments.append((length, length + len(folded), index, match.end()))
+        length += len(folded)
+        done = match.end()
+    if not segments:
         return Normalized(text, text)
     pieces.append(text[done:])
-    origin.extend(range(done, len(text)))
-    return Normalized(text, "".join(pieces), tuple(origin))
+    return Normalized(text, "".join(pieces), tuple(segments))
 
 
 __all__ = ["INVISIBLE", "Normalized", "normalize"]

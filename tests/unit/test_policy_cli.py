@@ -97,3 +97,61 @@ def test_check_names_the_broken_rule(capsys: pytest.CaptureFixture[str], tmp_pat
     code, out, _ = run(capsys, "policy", "check", "-c", str(config))
     assert code == 0
     assert "1 rules OK" in out
+
+
+def test_scan_jsonl_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "x", "text": "СНИЛС 112-233-445 95"}\n'))
+    code, out, _ = run(capsys, "policy", "scan", "--jsonl", "-")
+    assert code == 0
+    assert json.loads(out) == {
+        "id": "x",
+        "kinds": ["snils"],
+        "findings": [{"kind": "snils", "start": 6, "end": 20, "confidence": 1.0}],
+    }
+
+
+def test_test_json_and_redaction_in_a_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[policy.rules]]\nname = "mask-mail"\nkinds = ["email"]\naction = "redact"\n'
+        'redact = "label"\nlanguage = "ru"\n'
+    )
+    code, out, _ = run(capsys, "policy", "test", "-c", str(config), "--json", "mail a@b.ru")
+    assert code == 0
+    decision = json.loads(out)
+    assert decision["action"] == "redact"
+    assert decision["text"] == "mail [e-mail]"
+    assert decision["notice"].startswith("Сообщение отправлено")
+
+
+def test_check_default_and_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "policy", "check")
+    assert code == 0
+    assert out.startswith("the default policy: ")
+    code, _, err = run(capsys, "policy", "check", "-c", str(tmp_path / "nope.toml"))
+    assert code == 2
+    assert "Traceback" not in err
+    assert "nope.toml" in err
+
+
+def test_every_policy_parser_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("scan", "test", "check"):
+        code, out, _ = run(capsys, "policy", command, "--help")
+        assert code == 0
+        assert "examples:" in out
+        assert f"hgw policy {command}" in out
+
+
+def test_test_with_a_missing_attachment_is_a_clean_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "policy", "test", "--attach", str(tmp_path / "gone.pdf"), "hi")
+    assert code == 2
+    assert "gone.pdf: cannot read" in err
+    assert "Traceback" not in err

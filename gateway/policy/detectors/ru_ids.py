@@ -1,0 +1,108 @@
+"""Russian identifiers: ``inn``, ``ogrn``, ``snils``, ``passport_ru``.
+
+INN-10 and OGRN have a one-in-eleven check digit, so a checksum alone would call every eleventh
+invoice number an INN. What else counts:
+
+- a context word near the number ("ИНН", "СНИЛС" …) makes it certain (confidence 1.0);
+- without one, a number that is labelled as something else ("счёт №", "order #", "договор"), glued
+  to letters ("INV2024000123") or shaped like a Russian phone number is not reported;
+- a passport has no check digit at all, so it needs a context word, as in Microsoft Purview.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gateway.policy import checksums
+from gateway.policy.detectors.digits import Candidate, Run, candidates, glued, labelled, near
+from gateway.policy.findings import Finding
+
+LENGTHS = frozenset({10, 11, 12, 13, 15})
+PASSPORT_LAYOUTS = frozenset({(4, 6), (2, 2, 6)})
+PASSPORT_SHAPES = PASSPORT_LAYOUTS | {(10,)}
+LAYOUTS = PASSPORT_LAYOUTS | {(3, 3, 3, 2), (3, 3, 5)}
+"""SNILS is printed 112-233-445 95; the others are written in one piece."""
+
+CONTEXT = {
+    "inn": re.compile(r"(?i)инн|\binn\b|\btin\b|налогоплательщ|taxpayer"),
+    "snils": re.compile(r"(?i)снилс|snils|страхов"),
+    "ogrn": re.compile(r"(?i)огрн|ogrn|\bpsrn\b|государственн\w* регистрац"),
+    "passport_ru": re.compile(r"(?i)паспорт|passport|серия|серии|выдан"),
+}
+PASSPORT_WORDS = re.compile(
+    r"(?i)(?:паспорт\w*|серия|серии|passport)\D{0,24}?"
+    r"(?<!\d)((?:[0-9]{2}\s?[0-9]{2})\s*(?:№|номер|number|no\.?|n)?\s*[0-9]{6})(?!\d)"
+)
+""""серия 4509 номер 123456": the words split the digits into two runs, so look for the phrase."""
+PASSPORT_HINTS = ("паспорт", "passport", "серия", "серии", "выдан")
+"""Lower-case words of which one must be in the text for a passport to be looked for at all."""
+_PASSPORT_HINT = re.compile("|".join(PASSPORT_HINTS))
+PHONE_SHAPES = frozenset(
+    {(3, 3, 2, 2), (3, 3, 4), (3, 7), (1, 3, 3, 2, 2), (1, 3, 3, 4), (1, 3, 7), (1, 10)}
+)
+
+
+def find_ids(text: str, runs: Sequence[Run]) -> list[Finding]:
+    passport_words = _PASSPORT_HINT.search(text.lower()) is not None
+    found = []
+    for run in runs:
+        if run.size < 10:
+            continue
+        for c in candidates(run, LENGTHS, LAYOUTS):
+            finding = _identify(text, run, c, passport_words)
+            if finding is not None:
+                found.append(finding)
+    if passport_words:
+        found += _passport_phrases(text, found)
+    return found
+
+
+def _identify(text: str, run: Run, c: Candidate, passport_words: bool) -> Finding | None:
+    n = len(c.digits)
+    if (
+        passport_words
+        and n == 10
+        and c.shape in PASSPORT_SHAPES
+        and c.digits[:2] != "00"  # the series starts with a region code, 01 and up
+        and not labelled(text, c.start)
+        and near(CONTEXT["passport_ru"], text, c.start, c.end, after=False)
+    ):
+        # its context word makes it surer than the phone number the same digits may spell
+        return Finding("passport_ru", c.start, c.end, 0.95)
+    if n in (10, 12) and checksums.is_inn(c.digits):
+        kind = "inn"
+    elif n == 11 and checksums.is_snils(c.digits):
+        kind = "snils"
+    elif n in (13, 15) and checksums.is_ogrn(c.digits):
+        kind = "ogrn"
+    else:
+        return None
+    if near(CONTEXT[kind], text, c.start, c.end, after=False):
+        return Finding(kind, c.start, c.end, 1.0)
+    # a context word only after the number does not outweigh a label before it:
+    # in "invoice #3384711491 ИНН 1839270257" the "ИНН" belongs to the next number
+    if labelled(text, c.start) or glued(text, c.start, c.end) or _phone_like(run, c):
+        return None
+    confidence = 1.0 if near(CONTEXT[kind], text, c.start, c.end, before=False) else 0.85
+    return Finding(kind, c.start, c.end, confidence)
+
+
+def _phone_like(run: Run, c: Candidate) -> bool:
+    """A Russian mobile (9xx…, 8 9xx…, +7 9xx…) or a phone-shaped grouping."""
+    if run.plus or c.shape in PHONE_SHAPES:
+        return True
+    n, digits = len(c.digits), c.digits
+    return (n == 10 and digits[0] == "9") or (n == 11 and digits[:2] in ("79", "89"))
+
+
+def _passport_phrases(text: str, found: list[Finding]) -> list[Finding]:
+    extra = []
+    for match in PASSPORT_WORDS.finditer(text):
+        start, end = match.span(1)
+        if match.group(1)[:2] != "00" and not any(f.start < end and start < f.end for f in found):
+            extra.append(Finding("passport_ru", start, end, 0.95))
+    return extra
+
+
+__all__ = ["find_ids"]
