@@ -35,6 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import itertools
+
 from nio import AsyncClient, MessageDirection, RoomMessageText
 
 from bridges.registry import build_bridges
@@ -51,6 +53,9 @@ class Stamps:
     def __init__(self) -> None:
         self.received: dict[str, float] = {}
         self.issued: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
+        """When the target homeserver answered the send: issued→answered is the network's
+        share of a delivery, answered→next issued is hgw's (commit, next row, resolve)."""
 
 
 class TimedSink:
@@ -74,9 +79,13 @@ class TimedBridge:
         await self._bridge.start(TimedSink(sink, self._stamps))
 
     async def deliver(self, delivery: Any) -> str:
-        if match := TAG.search(delivery.text):
+        match = TAG.search(delivery.text)
+        if match:
             self._stamps.issued.setdefault(match.group(), time.perf_counter())
-        return await self._bridge.deliver(delivery)
+        remote_id = await self._bridge.deliver(delivery)
+        if match:
+            self._stamps.answered.setdefault(match.group(), time.perf_counter())
+        return remote_id
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bridge, name)
@@ -250,8 +259,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     def percentile(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
+    burst = [k for k in internal_order if k in stamps.issued and k in stamps.answered]
+    network_ms = [(stamps.answered[k] - stamps.issued[k]) * 1000 for k in burst]
+    hgw_ms = [(stamps.issued[b] - stamps.answered[a]) * 1000 for a, b in itertools.pairwise(burst)]
     return {
         "benchmark": "relay",
+        "serial_delivery_ms": {
+            "send_request_p50": statistics.median(network_ms) if network_ms else None,
+            "between_sends_p50": statistics.median(hgw_ms) if hgw_ms else None,
+        },
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "store_synchronous": args.synchronous,
@@ -311,4 +327,5 @@ if __name__ == "__main__":
         f" in order: {t['in_order']}"
     )
     print(f"paced: {result['paced']}")
+    print(f"serial delivery during the burst: {result['serial_delivery_ms']}")
     print(f"results: {RESULTS}")
