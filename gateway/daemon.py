@@ -172,7 +172,7 @@ class Daemon:
                 await bridge.start(NetworkSink(network, self))
                 log.info("%s bridge started", network)
             await self._resolve_rooms(config)
-            self.router.set_links(self._with_room_ids(config.links))
+            self._apply_rooms(config)
             unrouted = await messages.unrouted_messages(self.store.reader)
             recovered = await self.router.recover(unrouted)
             if recovered:
@@ -233,7 +233,7 @@ class Daemon:
             log.error("config reload refused, the running config stays in force: %s", err)
             return
         self.config = new
-        self.router.set_links(self._with_room_ids(new.links))
+        self._apply_rooms(new)
         self.router.set_judge(judge)
         log.info("config reloaded from %s: %d links", path, len(new.links))
         if self._unresolved(new):
@@ -275,7 +275,17 @@ class Daemon:
     async def _resolve_and_relink(self, config: Config) -> None:
         await self._resolve_rooms(config)
         if self.config is config:
-            self.router.set_links(self._with_room_ids(config.links))
+            self._apply_rooms(config)
+
+    def _apply_rooms(self, config: Config) -> None:
+        """Give the router the links and the admins' room, with aliases replaced by room ids."""
+        self.router.set_links(self._with_room_ids(config.links))
+        matrix = config.matrix
+        room = matrix.management_room if matrix else None
+        matrix_net = NetworkName("matrix")
+        self.router.admin_room = (
+            ChatRef(matrix_net, self._room_ids.get((matrix_net, room), room)) if room else None
+        )
 
     def _with_room_ids(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
         def by_id(chat: ChatRef) -> ChatRef:

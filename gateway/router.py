@@ -77,6 +77,8 @@ class Router:
         self._store = store
         self._dispatcher = dispatcher
         self._judge = judge
+        self.admin_room: ChatRef | None = None
+        """Where ``notify`` rules report (the management room, once the daemon resolved it)."""
         self._media = media
         self.set_links(links)
 
@@ -311,9 +313,22 @@ class Router:
     ) -> list[ChatRef]:
         await self._audit(conn, message.sender, f"message:{message_id}", route, verdict)
         woken: list[ChatRef] = []
+        if verdict.notify_admins and self.admin_room is not None:
+            await outbox.add(
+                conn,
+                target=self.admin_room,
+                operation=OperationKind.NOTICE,
+                payload={
+                    "text": _admin_notice(message_id, message, route, verdict),
+                    "kind": MessageKind.NOTICE.value,
+                    "accepted_at": now_ms(),
+                },
+                message_id=message_id,
+            )
+            woken.append(self.admin_room)
         if verdict.action == "block":
             await self._notice(conn, message, message_id, verdict.notice or "Message blocked.")
-            return [message.chat]
+            return [*woken, message.chat]
         text, spans = _shape(route, message, verdict)
         payload: dict[str, Any] = {
             "text": text,
@@ -390,6 +405,21 @@ def _envelope(route: Route, source: ChatRef, payload: dict[str, Any]) -> dict[st
         "target_title": route.target.title,
         "accepted_at": now_ms(),
     }
+
+
+def _admin_notice(message_id: int, message: Message, route: Route, verdict: Verdict) -> str:
+    """What the admins' room reads for a ``notify`` match: who, where, which rule — not content."""
+    rules = [
+        m.get("rule")
+        for m in verdict.record.get("matches", ())
+        if m.get("action") == "notify" and not m.get("simulated")
+    ]
+    names = ", ".join(str(r) for r in rules if r) or (verdict.rule or "?")
+    return (
+        f"Policy notice ({names}): message #{message_id} from {message.sender.label} on link "
+        f"{route.link.id} ({route.direction.value}) — {verdict.reason or 'rule matched'}."
+        f" Action: {verdict.action}."
+    )
 
 
 def _shape(route: Route, message: Message, verdict: Verdict) -> tuple[str, tuple[Span, ...]]:

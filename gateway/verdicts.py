@@ -44,6 +44,8 @@ class Verdict:
     """What the sender is told, in the rule's language."""
     record: Mapping[str, Any] = field(default_factory=dict)
     """The full decision as plain data, for the audit log."""
+    notify_admins: bool = False
+    """An enforced ``notify`` rule matched: the admins' room hears of it, whatever the action."""
 
 
 ALLOW = Verdict("allow", record={"action": "allow"})
@@ -70,6 +72,7 @@ def from_decision(decision: Decision) -> Verdict:
         reason=decision.reason,
         notice=decision.notice,
         record=decision.as_dict(),
+        notify_admins=decision.notify_admins,
     )
 
 

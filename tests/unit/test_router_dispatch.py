@@ -9,10 +9,14 @@ import pytest
 
 from gateway.dispatch import DeliveryEvent, Dispatcher
 from gateway.model import (
+    ChatRef,
+    Message,
     OperationKind,
+    Route,
 )
 from gateway.router import Router
 from gateway.store import Store
+from gateway.verdicts import Verdict
 from tests.unit.relay import (
     LINK,
     MATRIX,
@@ -208,3 +212,30 @@ async def test_reject_and_override(env) -> None:
     assert any("was rejected: not to partners" in d.text for d in matrix.delivered)
     with pytest.raises(ApprovalError, match="no approval #99"):
         await queue.get(99)
+
+
+async def test_notify_rules_tell_the_admins_room(env) -> None:
+    from dataclasses import replace
+
+    _store, router, _d, matrix, telegram = env
+    admins = ChatRef(MATRIX, "!admins:internal.test")
+    router.admin_room = admins
+
+    def judge(message: Message, route: Route) -> Verdict:
+        verdict = judge_by_text(message, route)
+        if "watched" in message.text:
+            record = {"matches": [{"rule": "watch-list", "action": "notify", "simulated": False}]}
+            return replace(verdict, notify_admins=True, reason="keyword 'watched'", record=record)
+        return verdict
+
+    router.set_judge(judge)
+    await router.message(staff("$1", "a watched word"))
+    await router.message(staff("$2", "nothing special"))
+    await telegram.wait_for(2)
+    await matrix.wait_for(1)
+    (notice,) = matrix.delivered
+    assert notice.target == admins
+    assert notice.operation is OperationKind.NOTICE
+    assert notice.text.startswith("Policy notice (watch-list): message #1 from Alice on link acme")
+    assert "a watched word" not in notice.text  # admins learn who and why, not the content
+    assert [d.text for d in telegram.delivered] == ["a watched word", "nothing special"]
