@@ -15,6 +15,7 @@ become REACT / DELETE rows in the same ordered queue as the message they act on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RELAYED_REACTIONS = ("allow", "notify")
+JUDGE_SECONDS = 30.0
+"""Longest a message with attachments may take to check before it is held unchecked."""
 """A reaction key is free text: it is judged like a message and relayed only when allowed —
 one that would be redacted, held or blocked is dropped (audited), as no notice fits an emoji."""
 
@@ -241,6 +244,23 @@ class Router:
 
     # -- routing -------------------------------------------------------------------------------
 
+    async def _judge_off_loop(self, message: Message, route: Route) -> Verdict:
+        """Judge a message; one with file contents is judged in a thread, with a time limit.
+
+        Text takes tens of microseconds, but extracting text from a hostile 25 MB PDF can take
+        seconds: that must not stall every other chat's relaying, and a file that cannot be
+        checked in time is held (fail closed), never sent unchecked.
+        """
+        if not any(a.data for a in message.attachments):
+            return self._judge_safely(message, route)
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._judge_safely, message, route), JUDGE_SECONDS
+            )
+        except TimeoutError:
+            log.error("policy check of %s took over %ss: held", message.native_id, JUDGE_SECONDS)
+            return verdicts.fail_closed(TimeoutError(f"attachment scan exceeded {JUDGE_SECONDS}s"))
+
     def _judge_safely(self, message: Message, route: Route) -> Verdict:
         try:
             return self._judge(message, route)
@@ -278,7 +298,7 @@ class Router:
 
     async def _route(self, message_id: MessageId, message: Message, *, is_new: bool) -> Routing:
         routes = self.routes_from(message.chat)
-        decided = [(route, self._judge_safely(message, route)) for route in routes]
+        decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
         reply_to = await self._resolve(message.chat, message.reply_to_native_id)
         edit_of = await self._resolve(message.chat, message.edit_of_native_id)
 

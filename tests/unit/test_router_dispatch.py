@@ -239,3 +239,40 @@ async def test_notify_rules_tell_the_admins_room(env) -> None:
     assert notice.text.startswith("Policy notice (watch-list): message #1 from Alice on link acme")
     assert "a watched word" not in notice.text  # admins learn who and why, not the content
     assert [d.text for d in telegram.delivered] == ["a watched word", "nothing special"]
+
+
+async def test_slow_attachment_check_is_held_without_stalling_the_loop(
+    env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from gateway import router as router_module
+    from gateway.model import Attachment
+
+    _store, router, _d, _matrix, telegram = env
+    monkeypatch.setattr(router_module, "JUDGE_SECONDS", 0.2)
+
+    def slow_judge(message: Message, route: Route) -> Verdict:
+        if message.attachments:
+            time.sleep(1.0)  # a hostile PDF keeps the extractor busy
+        return judge_by_text(message, route)
+
+    router.set_judge(slow_judge)
+    pdf = Attachment("report.pdf", "application/pdf", 9, data=b"%PDF-1.7\n")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(ticker())
+    routing = await router.message(staff("$pdf", "see file", attachments=(pdf,)))
+    beat.cancel()
+    assert routing.verdicts[0][1].action == "hold"
+    assert "exceeded" in (routing.verdicts[0][1].reason or "")
+    assert ticks >= 5  # the event loop kept running while the check was stuck
+    await router.message(staff("$next", "plain text still flows"))
+    await telegram.wait_for(1)
+    assert telegram.delivered[0].text == "plain text still flows"
