@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import signal
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +41,7 @@ from gateway.model import (
 )
 from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
+from gateway.store import links as links_store
 from gateway.verdicts import Verdict, describe_test
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class Daemon:
         self.dispatcher: Dispatcher
         self.approvals: ApprovalQueue
         self.bridges: dict[NetworkName, Any] = {}
+        self._runtime_links: tuple[Link, ...] = ()
         self.ready = asyncio.Event()
         self.routing_ready = asyncio.Event()
         """Set once links are resolved and crash leftovers routed; sinks wait for it."""
@@ -171,6 +174,7 @@ class Daemon:
             for network, bridge in self.bridges.items():
                 await bridge.start(NetworkSink(network, self))
                 log.info("%s bridge started", network)
+            self._runtime_links = tuple(await links_store.load(self.store.reader))
             await self._resolve_rooms(config)
             self._apply_rooms(config)
             unrouted = await messages.unrouted_messages(self.store.reader)
@@ -279,13 +283,62 @@ class Daemon:
 
     def _apply_rooms(self, config: Config) -> None:
         """Give the router the links and the admins' room, with aliases replaced by room ids."""
-        self.router.set_links(self._with_room_ids(config.links))
+        self.router.set_links(self._with_room_ids(self.all_links(config)))
         matrix = config.matrix
         room = matrix.management_room if matrix else None
         matrix_net = NetworkName("matrix")
         self.router.admin_room = (
             ChatRef(matrix_net, self._room_ids.get((matrix_net, room), room)) if room else None
         )
+
+    def all_links(self, config: Config | None = None) -> tuple[Link, ...]:
+        """Config links, then runtime ones (``!hgw link``) whose ids the config does not use."""
+        declared = (config or self.config).links
+        taken = {link.id for link in declared}
+        return declared + tuple(link for link in self._runtime_links if link.id not in taken)
+
+    async def add_link(self, link: Link, *, actor: str) -> None:
+        """Persist and activate a runtime link, audited, in one transaction."""
+        if link.id in {existing.id for existing in self.all_links()}:
+            raise HgwError(f"a link with id {link.id!r} exists already")
+        if link.external.network not in self.bridges or link.external.network == "matrix":
+            known = ", ".join(sorted(n for n in self.bridges if n != "matrix")) or "none"
+            raise HgwError(f"no external network {link.external.network!r} (running: {known})")
+
+        async def write(conn: Any) -> None:
+            await links_store.save(conn, link)
+            await self.store.audit.append(
+                conn,
+                actor=actor,
+                action="link.created",
+                subject=f"link:{link.id}",
+                details={"internal": link.internal.chat_id, "external": link.external.chat_id,
+                         "network": link.external.network},
+            )  # fmt: skip
+
+        try:
+            await self.store.write(write)
+        except sqlite3.IntegrityError:
+            raise HgwError("those two chats are linked already") from None
+        self._runtime_links = (*self._runtime_links, link)
+        self._apply_rooms(self.config)
+
+    async def remove_link(self, link_id: str, *, actor: str) -> None:
+        if any(link.id == link_id for link in self.config.links):
+            raise HgwError(f"{link_id!r} comes from the config file: remove it there and reload")
+
+        async def write(conn: Any) -> bool:
+            removed = await links_store.remove(conn, link_id)
+            if removed:
+                await self.store.audit.append(
+                    conn, actor=actor, action="link.removed", subject=f"link:{link_id}"
+                )
+            return removed
+
+        if not await self.store.write(write):
+            raise HgwError(f"no runtime link {link_id!r}; see `!hgw links`")
+        self._runtime_links = tuple(link for link in self._runtime_links if link.id != link_id)
+        self._apply_rooms(self.config)
 
     def _with_room_ids(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
         def by_id(chat: ChatRef) -> ChatRef:
@@ -303,8 +356,10 @@ class Daemon:
         return Services(
             store=self.store,
             approvals=self.approvals,
-            links=lambda: self.config.links,
+            links=self.all_links,
             policy_test=self._describe_policy,
+            add_link=self.add_link,
+            remove_link=self.remove_link,
         )
 
     def _describe_policy(self, text: str) -> str:

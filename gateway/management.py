@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gateway.approvals import ApprovalError, ApprovalQueue
 from gateway.errors import HgwError
-from gateway.model import Link
+from gateway.model import ChatRef, Link, LinkId, NetworkName
 from gateway.store import Store, outbox
 
 PREFIX = "!hgw"
@@ -39,6 +39,9 @@ class Services:
     policy_test: Callable[[str], str]
     """Runs the policy on a text and describes the decision (``!hgw policy test``)."""
     status: Callable[[], Awaitable[str]] | None = None
+    add_link: Callable[..., Awaitable[None]] | None = None
+    """``add_link(link, actor=…)``: persist and activate a runtime link."""
+    remove_link: Callable[..., Awaitable[None]] | None = None
 
 
 Handler = Callable[[CommandContext], Awaitable[str]]
@@ -128,6 +131,35 @@ async def _links(ctx: CommandContext) -> str:
         f"{link.external.chat_id}{'' if link.enabled else ' (disabled)'}"
         for link in links
     )
+
+
+@command(
+    "link",
+    "link an internal room to an external chat",
+    "!hgw link acme !room:example.org telegram @acme_supplier",
+    admin=True,
+)
+async def _link(ctx: CommandContext) -> str:
+    link_id, room, network, chat = ctx.args[0], ctx.args[1], ctx.args[2], ctx.args[3]
+    if not room.startswith("!"):
+        return "link: the internal room must be a room id (!…); aliases go in the config file."
+    if ctx.services.add_link is None:
+        return "link: not available here."
+    link = Link(
+        LinkId(link_id),
+        ChatRef(NetworkName("matrix"), room),
+        ChatRef(NetworkName(network), chat),
+    )
+    await ctx.services.add_link(link, actor=ctx.sender)
+    return f"Linked {room} ⇄ {network}:{chat} as {link_id!r}; messages relay from now on."
+
+
+@command("unlink", "remove a link made with `link`", "!hgw unlink acme", admin=True)
+async def _unlink(ctx: CommandContext) -> str:
+    if ctx.services.remove_link is None:
+        return "unlink: not available here."
+    await ctx.services.remove_link(ctx.args[0], actor=ctx.sender)
+    return f"Unlinked {ctx.args[0]!r}; its rooms stop relaying now."
 
 
 @command("approvals", "held messages waiting for a decision", "!hgw approvals", admin=True)

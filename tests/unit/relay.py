@@ -93,8 +93,8 @@ def judge_by_text(message: Message, route: Route) -> Verdict:
     return ALLOW
 
 
-def staff(native: str, text: str, **kw: object) -> Message:
-    return Message(ROOM, ALICE, native, Direction.OUTBOUND, text=text, **kw)  # type: ignore[arg-type]
+def staff(native: str, text: str, *, chat: ChatRef = ROOM, **kw: object) -> Message:
+    return Message(chat, ALICE, native, Direction.OUTBOUND, text=text, **kw)  # type: ignore[arg-type]
 
 
 def partner(native: str, text: str, **kw: object) -> Message:

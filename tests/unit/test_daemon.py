@@ -8,6 +8,7 @@ import pytest
 from gateway.config import load_config
 from gateway.daemon import Daemon, DaemonLock
 from gateway.errors import HgwError
+from gateway.store import Store
 from tests.unit.relay import MATRIX, TELEGRAM, RecordingBridge, judge_by_text, staff
 
 CONFIG = """
@@ -118,3 +119,51 @@ async def test_management_commands_are_answered_in_the_room(config_path: Path) -
     assert reply.text == "• acme: !acme:internal.test ⇄ telegram:100"
     daemon.stop()
     await task
+
+
+async def test_runtime_links_relay_survive_restarts_and_unlink(config_path: Path) -> None:
+    from gateway.model import ChatRef, Direction, Message, UserRef
+
+    room = ChatRef(MATRIX, "!admin:internal.test")
+    admin = UserRef(MATRIX, "@security:internal.test")
+    new_room = ChatRef(MATRIX, "!globex:internal.test")
+
+    async def command(bridges: dict, native: str, text: str, replies: int) -> str:
+        await bridges[MATRIX].sink.message(Message(room, admin, native, Direction.OUTBOUND, text))
+        await bridges[MATRIX].wait_for(replies)
+        return bridges[MATRIX].delivered[-1].text
+
+    daemon, task, bridges = await start(config_path)
+    reply = await command(bridges, "$l1", "!hgw link globex !globex:internal.test telegram 200", 1)
+    assert reply.startswith("Linked !globex:internal.test ⇄ telegram:200 as 'globex'")
+    assert (await command(bridges, "$l2", "!hgw link acme !x:internal.test telegram 9", 2)) == (
+        "link: a link with id 'acme' exists already"
+    )
+    assert "no external network 'signal'" in await command(
+        bridges, "$l3", "!hgw link other !y:internal.test signal 1", 3
+    )
+    await bridges[MATRIX].sink.message(staff("$g1", "hello globex", chat=new_room))
+    await bridges[TELEGRAM].wait_for(1)
+    assert bridges[TELEGRAM].delivered[0].target == ChatRef(TELEGRAM, "200")
+    daemon.stop()
+    await task
+
+    daemon, task, bridges = await start(config_path)  # the link was stored
+    await bridges[MATRIX].sink.message(staff("$g2", "after restart", chat=new_room))
+    await bridges[TELEGRAM].wait_for(1)
+    assert "• globex: !globex:internal.test ⇄ telegram:200" in await command(
+        bridges, "$l4", "!hgw links", 1
+    )
+    assert (await command(bridges, "$l5", "!hgw unlink globex", 2)).startswith("Unlinked")
+    assert "comes from the config file" in await command(bridges, "$l6", "!hgw unlink acme", 3)
+    await bridges[MATRIX].sink.message(staff("$g3", "not relayed any more", chat=new_room))
+    daemon.stop()
+    await task
+    assert [d.text for d in bridges[TELEGRAM].delivered] == ["after restart"]
+    async with (
+        Store.open(daemon.config.store.path) as store,
+        store.reader.execute(
+            "SELECT action FROM audit WHERE action LIKE 'link.%' ORDER BY seq"
+        ) as cursor,
+    ):
+        assert [r[0] for r in await cursor.fetchall()] == ["link.created", "link.removed"]
