@@ -95,22 +95,24 @@ def judge_for(config: Config) -> Callable[[Message, Route], Verdict]:
 
 def describe_test(config: Config, text: str, direction: Direction = Direction.OUTBOUND) -> str:
     """What the policy would do with ``text`` on the first link (or a stand-in one)."""
-    link = config.links[0] if config.links else _STAND_IN_LINK
+    link = config.links[0] if config.links else STAND_IN_LINK
     sender = UserRef(link.internal.network, "policy-test")
     message = Message(link.internal, sender, "policy-test", direction, text=text)
     context = EvaluationContext(now=datetime.now(UTC))
     return describe(evaluate(config.policy, message, Route(link, direction), context=context))
 
 
-_STAND_IN_LINK = Link(
+STAND_IN_LINK = Link(
     LinkId("test"),
     ChatRef(NetworkName("matrix"), "!test:localhost"),
     ChatRef(NetworkName("telegram"), "test"),
 )
+"""The link a policy test runs on when the config has none: rules scoped to links skip it."""
 
 
 __all__ = [
     "ALLOW",
+    "STAND_IN_LINK",
     "Action",
     "Verdict",
     "describe_test",

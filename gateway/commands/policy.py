@@ -21,12 +21,9 @@ from gateway.config import Config, load_config
 from gateway.errors import HgwError
 from gateway.model import (
     Attachment,
-    ChatRef,
     Direction,
     Link,
-    LinkId,
     Message,
-    NetworkName,
     Route,
     UserRef,
 )
@@ -38,6 +35,7 @@ from gateway.policy import (
     evaluate,
     scan,
 )
+from gateway.verdicts import STAND_IN_LINK
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
@@ -214,13 +212,7 @@ def _link(config: Config | None, link_id: str | None) -> Link:
                 return link
         known = ", ".join(link.id for link in links) or "none configured"
         raise HgwError(f"no link {link_id!r} (links: {known})")
-    if links:
-        return links[0]
-    return Link(
-        LinkId("test"),
-        ChatRef(NetworkName("matrix"), "!test:localhost"),
-        ChatRef(NetworkName("telegram"), "test"),
-    )
+    return links[0] if links else STAND_IN_LINK
 
 
 def _attachment(path: Path) -> Attachment:
