@@ -182,42 +182,28 @@ async def test_text_formatting_replies_edits_reactions_redactions_and_images_bot
     assert (party["sender"], relates(party)["event_id"]) == (bot_in, a1)
 
     # images, with their bytes carried across to the other homeserver
-    uri = await env.upload_png(alice)
-    await env.send(
-        alice,
-        portal,
-        {
-            "msgtype": "m.image",
-            "body": "dot.png",
-            "url": uri,
-            "info": {"mimetype": "image/png", "size": len(PNG)},
-        },
-    )
-    image_out = await outside.wait(
-        lambda: outside.find(partner, lambda e: content(e).get("msgtype") == "m.image")
-    )
-    assert image_out["content"]["url"].startswith(f"mxc://{env.partner.server_name}/")
-    downloaded = await pavel.download(image_out["content"]["url"])
-    assert isinstance(downloaded, DownloadResponse)
-    assert downloaded.body == PNG
-    uri = await env.upload_png(pavel)
-    await env.send(
-        pavel,
-        partner,
-        {
-            "msgtype": "m.image",
-            "body": "dot.png",
-            "url": uri,
-            "info": {"mimetype": "image/png", "size": len(PNG)},
-        },
-    )
-    image_in = await inside.wait(
-        lambda: inside.find(portal, lambda e: content(e).get("msgtype") == "m.image")
-    )
-    assert image_in["content"]["url"].startswith(f"mxc://{env.internal.server_name}/")
-    downloaded = await alice.download(image_in["content"]["url"])
-    assert isinstance(downloaded, DownloadResponse)
-    assert downloaded.body == PNG
+    async def image_crosses(sender, source, watcher, target, receiver, server) -> None:
+        uri = await env.upload_png(sender)
+        await env.send(
+            sender,
+            source,
+            {
+                "msgtype": "m.image",
+                "body": "dot.png",
+                "url": uri,
+                "info": {"mimetype": "image/png", "size": len(PNG)},
+            },
+        )
+        copy = await watcher.wait(
+            lambda: watcher.find(target, lambda e: content(e).get("msgtype") == "m.image")
+        )
+        assert copy["content"]["url"].startswith(f"mxc://{server.server_name}/")
+        downloaded = await receiver.download(copy["content"]["url"])
+        assert isinstance(downloaded, DownloadResponse)
+        assert downloaded.body == PNG
+
+    await image_crosses(alice, portal, outside, partner, pavel, env.partner)
+    await image_crosses(pavel, partner, inside, portal, alice, env.internal)
     media = list((env.directory / "data" / "media").iterdir())
     assert media
     assert all(f.stat().st_mode & 0o077 == 0 for f in media)
