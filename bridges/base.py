@@ -46,6 +46,8 @@ class Reaction:
 @dataclass(frozen=True, slots=True)
 class Deletion:
     chat: ChatRef
+    """Where the message was deleted; ``chat_id`` is empty when the network does not say
+    (Telegram private chats), and the router finds the chat by the message's id."""
     sender: UserRef
     target_native_id: str
 

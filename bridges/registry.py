@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from gateway.config import Config, MatrixConfig
+from gateway.config import Config, MatrixConfig, TelegramConfig
 from gateway.model import Direction, NetworkName
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,12 @@ def _matrix_bridge(
     )
 
 
-def build_bridges(config: Config) -> dict[NetworkName, Any]:
-    """One bridge per configured network; secrets are read here, at start, and nowhere else."""
+def build_bridges(config: Config, *, telegram_sandbox: Any = None) -> dict[NetworkName, Any]:
+    """One bridge per configured network; secrets are read here, at start, and nowhere else.
+
+    ``telegram_sandbox`` (a :class:`bridges.telegram.sandbox.Sandbox`) puts the in-process
+    Telegram under the client instead of the network: for tests and ``hgw demo``.
+    """
     bridges: dict[NetworkName, Any] = {}
     state = config.gateway.data_dir / "networks"
     if config.matrix is not None:
@@ -51,11 +55,21 @@ def build_bridges(config: Config) -> dict[NetworkName, Any]:
             partner, network=name, direction=Direction.INBOUND, state_dir=state / name
         )
     if config.telegram is not None:
-        log.warning(
-            "[telegram] is configured but this hgw has no Telegram bridge yet; deliveries to"
-            " Telegram links wait in the outbox until one runs"
-        )
+        bridges[NetworkName("telegram")] = _telegram_bridge(config.telegram, telegram_sandbox)
     return bridges
+
+
+def _telegram_bridge(config: TelegramConfig, sandbox: Any) -> Any:
+    from bridges.telegram.adapter import TelegramBridge
+
+    return TelegramBridge(
+        api_id=config.api_id,
+        api_hash=config.api_hash.reveal(),
+        session=config.session,
+        bot_token=config.bot_token.reveal() if config.bot_token else None,
+        max_media_bytes=config.max_media_bytes,
+        sandbox=sandbox,
+    )
 
 
 __all__ = ["build_bridges"]

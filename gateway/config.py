@@ -102,6 +102,9 @@ class MatrixConfig:
     admins: tuple[str, ...] = ()
     """Matrix ids allowed to run admin commands and to invite the bot."""
     max_media_bytes: int = 50 * 1024 * 1024
+    portal_invite: tuple[str, ...] = ()
+    """Who is invited to a portal room hgw opens (``!hgw pm``, assigning a contact); the
+    admins when empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,9 @@ class TelegramConfig:
     """Log in as a bot; without it, a user account logs in with ``hgw telegram login``."""
     phone: str | None = None
     max_media_bytes: int = 50 * 1024 * 1024
+    unknown_contacts: str = "queue"
+    """A message from someone no link covers: ``"queue"`` waits in reception for an admin
+    (``!hgw assign``); ``"portal"`` opens a portal room for them at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +303,7 @@ def _matrix(t: TableReader | None, base: Path) -> MatrixConfig | None:
         management_room=t.string("management_room", None),
         admins=t.str_list("admins", ()),
         max_media_bytes=t.integer("max_media_bytes", 50 * 1024 * 1024, min=1024),
+        portal_invite=t.str_list("portal_invite", ()),
     )
     t.finish()
     return config
@@ -312,6 +319,7 @@ def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConf
         bot_token=_secret(t, "bot_token", required=False, base=base),
         phone=t.string("phone", None),
         max_media_bytes=t.integer("max_media_bytes", 50 * 1024 * 1024, min=1024),
+        unknown_contacts=t.string("unknown_contacts", "queue", choices=("queue", "portal")),
     )
     if config.bot_token is None and config.phone is None:
         raise t.error("phone", "set phone (user account) or bot_token_file (bot)")

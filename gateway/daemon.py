@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from gateway import reception
 from gateway.approvals import ApprovalQueue
 from gateway.config import Config, load_config
 from gateway.dispatch import Dispatcher
@@ -32,6 +33,7 @@ from gateway.management import Services, is_command, run_command
 from gateway.media import MediaCache
 from gateway.model import (
     ChatRef,
+    Direction,
     Link,
     Message,
     MessageKind,
@@ -96,7 +98,9 @@ class NetworkSink:
 
     async def message(self, message: Message) -> None:
         await self.daemon.routing_ready.wait()
-        await self.daemon.router.message(message)
+        routing = await self.daemon.router.message(message)
+        if not routing.verdicts and self.daemon.opens_portals_for(message):
+            await self.daemon.open_portal_for_unknown(message.chat)
         if self.daemon.is_management(message.chat) and is_command(message.text):
             await self.daemon.answer_command(message)
 
@@ -254,7 +258,13 @@ class Daemon:
         ]
         if config.matrix and config.matrix.management_room:
             rooms.append((NetworkName("matrix"), config.matrix.management_room))
-        return [r for r in rooms if r[1].startswith("#") and r not in self._room_ids]
+        return [r for r in rooms if self._needs_resolving(*r) and r not in self._room_ids]
+
+    def _needs_resolving(self, network: NetworkName, chat_id: str) -> bool:
+        """Aliases (``#room:server``, Telegram ``@name``) the network must turn into ids."""
+        bridge = self.bridges.get(network)
+        check = getattr(bridge, "needs_resolving", None)
+        return bool(check(chat_id)) if check is not None else chat_id.startswith("#")
 
     async def _resolve_rooms(self, config: Config) -> None:
         """Ask each network for the room ids of configured aliases.
@@ -312,9 +322,12 @@ class Daemon:
                 actor=actor,
                 action="link.created",
                 subject=f"link:{link.id}",
-                details={"internal": link.internal.chat_id, "external": link.external.chat_id,
-                         "network": link.external.network},
-            )  # fmt: skip
+                details={
+                    "internal": link.internal.chat_id,
+                    "external": link.external.chat_id,
+                    "network": link.external.network,
+                },
+            )
 
         try:
             await self.store.write(write)
@@ -350,6 +363,118 @@ class Daemon:
             for link in links
         )
 
+    # -- reception, portals, status ----------------------------------------------------------
+
+    async def reception(self) -> list[dict[str, Any]]:
+        """Unknown contacts waiting for an admin, for ``!hgw reception`` and the control API."""
+        return [w.as_dict() for w in await reception.waiting(self.store.reader)]
+
+    async def assign_contact(
+        self,
+        network: str,
+        chat_id: str,
+        internal_room: str | None = None,
+        *,
+        actor: str,
+        title: str | None = None,
+    ) -> Link:
+        """Link an external chat (from reception, or found by ``!hgw pm``) to an internal
+        room — a new portal room when none is given — and relay what it has waiting."""
+        external = ChatRef(
+            NetworkName(network), chat_id, title or await self._title(network, chat_id)
+        )
+        existing = next(
+            (
+                link
+                for link in self._with_room_ids(self.all_links())
+                if (link.external.network, link.external.chat_id) == (network, chat_id)
+            ),
+            None,
+        )
+        if existing is not None:
+            return existing
+        if internal_room is None:
+            internal_room = await self._create_portal(external)
+        link = Link(
+            reception.link_id_for(external),
+            ChatRef(NetworkName("matrix"), internal_room),
+            external,
+        )
+        await self.add_link(link, actor=actor)
+        waiting = await reception.waiting_in(self.store.reader, external)
+        relayed = await self.router.recover(waiting)
+        log.info(
+            "%s assigned %s:%s to %s; relayed %d waiting messages",
+            actor,
+            network,
+            chat_id,
+            internal_room,
+            relayed,
+        )
+        return link
+
+    async def open_pm(self, contact: str, *, actor: str, network: str = "telegram") -> Link:
+        """``!hgw pm @someone``: find the contact on the network and open a portal for them."""
+        bridge = self.bridges.get(NetworkName(network))
+        resolve = getattr(bridge, "resolve_contact", None)
+        if resolve is None:
+            raise HgwError(f"{network} cannot look up contacts (is it configured and running?)")
+        chat = await resolve(contact)
+        return await self.assign_contact(chat.network, chat.chat_id, actor=actor, title=chat.title)
+
+    def opens_portals_for(self, message: Message) -> bool:
+        """Whether an unknown contact's message opens a portal at once (``unknown_contacts``)."""
+        telegram = self.config.telegram
+        return (
+            message.direction is Direction.INBOUND
+            and message.chat.network == "telegram"
+            and telegram is not None
+            and telegram.unknown_contacts == "portal"
+        )
+
+    async def open_portal_for_unknown(self, chat: ChatRef) -> None:
+        try:
+            await self.assign_contact(chat.network, chat.chat_id, actor="hgw", title=chat.title)
+        except HgwError as err:
+            log.error(
+                "could not open a portal for %s:%s (%s); the messages wait in reception",
+                chat.network,
+                chat.chat_id,
+                err,
+            )
+
+    async def _create_portal(self, external: ChatRef) -> str:
+        matrix = self.bridges.get(NetworkName("matrix"))
+        create = getattr(matrix, "create_portal", None)
+        if create is None or self.config.matrix is None:
+            raise HgwError("opening a portal needs the internal Matrix network")
+        invite = self.config.matrix.portal_invite or self.config.matrix.admins
+        topic = f"hgw portal: {external.network} chat {external.chat_id} — relayed under policy"
+        return str(await create(reception.portal_name(external), topic, invite))
+
+    async def _title(self, network: str, chat_id: str) -> str | None:
+        async with self.store.reader.execute(
+            "SELECT title FROM conversations WHERE network = ? AND chat_id = ?", (network, chat_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def network_status(self) -> list[dict[str, Any]]:
+        """Each network's connection and flood waits, as its bridge reports them."""
+        found = []
+        for network, bridge in self.bridges.items():
+            status = getattr(bridge, "status", None)
+            entry = {
+                "network": network,
+                "connected": None,
+                "flood_wait_until": None,
+                "detail": None,
+            }
+            if status is not None:
+                entry |= status()
+            found.append(entry)
+        return found
+
     # -- management room ----------------------------------------------------------------------
 
     def services(self) -> Services:
@@ -360,6 +485,9 @@ class Daemon:
             policy_test=self._describe_policy,
             add_link=self.add_link,
             remove_link=self.remove_link,
+            reception=self.reception,
+            assign=self.assign_contact,
+            open_pm=self.open_pm,
         )
 
     def _describe_policy(self, text: str) -> str:

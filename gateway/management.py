@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.approvals import ApprovalError, ApprovalQueue
 from gateway.errors import HgwError
@@ -42,6 +43,12 @@ class Services:
     add_link: Callable[..., Awaitable[None]] | None = None
     """``add_link(link, actor=…)``: persist and activate a runtime link."""
     remove_link: Callable[..., Awaitable[None]] | None = None
+    reception: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None
+    """Unknown contacts waiting for an admin."""
+    assign: Callable[..., Awaitable[Link]] | None = None
+    """``assign(network, chat_id, room_or_None, actor=…)``: link a waiting contact."""
+    open_pm: Callable[..., Awaitable[Link]] | None = None
+    """``open_pm(contact, actor=…)``: find an external contact and open a portal."""
 
 
 Handler = Callable[[CommandContext], Awaitable[str]]
@@ -160,6 +167,62 @@ async def _unlink(ctx: CommandContext) -> str:
         return "unlink: not available here."
     await ctx.services.remove_link(ctx.args[0], actor=ctx.sender)
     return f"Unlinked {ctx.args[0]!r}; its rooms stop relaying now."
+
+
+@command(
+    "pm",
+    "open a portal room with an external contact",
+    "!hgw pm @acme_supplier   (or a phone number: !hgw pm +7 900 000-00-00)",
+    admin=True,
+)
+async def _pm(ctx: CommandContext) -> str:
+    contact = " ".join(ctx.args)
+    if not contact:
+        raise IndexError
+    if ctx.services.open_pm is None:
+        return "pm: not available here."
+    link = await ctx.services.open_pm(contact, actor=ctx.sender)
+    who = link.external.title or link.external.chat_id
+    return (
+        f"Portal for {who} is {link.internal.chat_id} (link {link.id!r});"
+        " you have been invited. Messages relay under policy from now on."
+    )
+
+
+@command("reception", "external contacts no link covers yet", "!hgw reception", admin=True)
+async def _reception(ctx: CommandContext) -> str:
+    if ctx.services.reception is None:
+        return "reception: not available here."
+    waiting = await ctx.services.reception()
+    if not waiting:
+        return "Nobody is waiting in reception."
+    return "\n".join(
+        f"• {w['network']}:{w['chat_id']} {w['name']!r}: {w['messages']} message(s) since"
+        f" {w['first_at'][:16]} — `!hgw assign {w['network']}:{w['chat_id']}`"
+        for w in waiting
+    )
+
+
+@command(
+    "assign",
+    "link a contact waiting in reception (to a new portal, or to a room id)",
+    "!hgw assign telegram:7000002   or   !hgw assign telegram:7000002 !room:example.org",
+    admin=True,
+)
+async def _assign(ctx: CommandContext) -> str:
+    network, _, chat_id = ctx.args[0].partition(":")
+    room = ctx.args[1] if len(ctx.args) > 1 else None
+    if not (network and chat_id):
+        return "assign: name the contact as network:chat_id, as `!hgw reception` lists them."
+    if room is not None and not room.startswith("!"):
+        return "assign: the internal room must be a room id (!…)."
+    if ctx.services.assign is None:
+        return "assign: not available here."
+    link = await ctx.services.assign(network, chat_id, room, actor=ctx.sender)
+    return (
+        f"{network}:{chat_id} is linked to {link.internal.chat_id} as {link.id!r};"
+        " the messages waiting in reception are being relayed."
+    )
 
 
 @command("approvals", "held messages waiting for a decision", "!hgw approvals", admin=True)

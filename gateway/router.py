@@ -114,6 +114,8 @@ class Router:
         """Route messages a crash left archived but unrouted; returns how many."""
         count = 0
         for message_id, message in messages:
+            if not self.routes_from(message.chat) and message.direction is Direction.INBOUND:
+                continue  # still waiting in reception for a link
             await self._route(message_id, await self._load_media(message), is_new=False)
             count += 1
         return count
@@ -170,6 +172,14 @@ class Router:
         """
         chat = deletion.chat
         reader = self._store.reader
+        if not chat.chat_id:  # the network did not say where (see bridges.base.Deletion)
+            found = await message_map.locate_original(
+                reader, chat.network, deletion.target_native_id
+            )
+            if found is None:
+                log.debug("deletion of %s: no such message", deletion.target_native_id)
+                return
+            chat = found
         message_id = await message_map.original(reader, chat, deletion.target_native_id)
         routes = self.routes_from(chat)
         if message_id is None or not routes:
@@ -298,6 +308,11 @@ class Router:
 
     async def _route(self, message_id: MessageId, message: Message, *, is_new: bool) -> Routing:
         routes = self.routes_from(message.chat)
+        if not routes and message.direction is Direction.INBOUND:
+            # An external chat nobody linked: the message stays unrouted — that is the
+            # reception queue — until an admin assigns the contact (or a portal is opened
+            # for it); then :meth:`recover` routes it like any late message.
+            return Routing(message_id, is_new)
         decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
         reply_to = await self._resolve(message.chat, message.reply_to_native_id)
         edit_of = await self._resolve(message.chat, message.edit_of_native_id)

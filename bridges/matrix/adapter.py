@@ -26,9 +26,12 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    RoomCreateResponse,
+    RoomPreset,
     RoomRedactResponse,
     RoomResolveAliasResponse,
     RoomSendResponse,
+    RoomVisibility,
 )
 
 from bridges.base import Capabilities, EventSink
@@ -192,6 +195,23 @@ class MatrixBridge:
         if isinstance(response, RoomResolveAliasResponse):
             return str(response.room_id)
         raise error_from_response(response, f"resolve {room}")
+
+    async def create_portal(self, name: str, topic: str, invite: Collection[str]) -> str:
+        """Open a private room for one external chat and invite the staff who handle it."""
+        try:
+            response = await self._client.room_create(
+                visibility=RoomVisibility.private,
+                name=name[:200],
+                topic=topic[:500],
+                invite=list(invite),
+                preset=RoomPreset.private_chat,
+            )
+        except Exception as exc:
+            raise error_from_exception(exc, f"create the portal room {name!r}") from exc
+        if isinstance(response, RoomCreateResponse):
+            log.info("%s: opened portal %s (%s)", self.network, response.room_id, name)
+            return str(response.room_id)
+        raise error_from_response(response, f"create the portal room {name!r}")
 
     # -- sending ------------------------------------------------------------------------------
 

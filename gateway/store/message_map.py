@@ -60,3 +60,17 @@ async def native_in(reader: aiosqlite.Connection, message_id: int, chat: ChatRef
 
 
 __all__ = ["native_in", "original", "record", "resolve"]
+
+
+async def locate_original(
+    reader: aiosqlite.Connection, network: str, native_id: str
+) -> ChatRef | None:
+    """The chat on ``network`` where ``native_id`` was written, for networks whose deletion
+    notices name no chat (Telegram private chats: ids are unique per account there)."""
+    async with reader.execute(
+        "SELECT c.chat_id, c.title FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE m.native_id = ? AND c.network = ? ORDER BY m.id DESC LIMIT 1",
+        (native_id, network),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return ChatRef(network, str(row[0]), row[1]) if row else None  # type: ignore[arg-type]

@@ -311,10 +311,19 @@ def _message(row: Sequence[Any]) -> tuple[MessageId, Message]:
     )
 
 
-async def unrouted_messages(reader: aiosqlite.Connection) -> list[tuple[MessageId, Message]]:
-    """Messages archived but never routed: a crash hit between the two transactions."""
+async def unrouted_messages(
+    reader: aiosqlite.Connection, chat: ChatRef | None = None
+) -> list[tuple[MessageId, Message]]:
+    """Messages archived but not routed — a crash hit between the two transactions, or they
+    wait in reception (:mod:`gateway.reception`) — oldest first; only ``chat``'s if given."""
+    where = "m.routed_at IS NULL"
+    params: tuple[str, ...] = ()
+    if chat is not None:
+        where += " AND c.network = ? AND c.chat_id = ?"
+        params = (chat.network, chat.chat_id)
     async with reader.execute(
         f"SELECT {_MESSAGE_COLUMNS} FROM messages m"  # noqa: S608 - fixed column list
-        " JOIN conversations c ON c.id = m.conversation_id WHERE m.routed_at IS NULL ORDER BY m.id"
+        f" JOIN conversations c ON c.id = m.conversation_id WHERE {where} ORDER BY m.id",
+        params,
     ) as cursor:
         return [_message(row) async for row in cursor]

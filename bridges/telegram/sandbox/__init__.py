@@ -22,7 +22,10 @@ fetched with getDifference on reconnect, as from Telegram).
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from telethon.crypto import AuthKey
 
 from bridges.telegram.sandbox.sender import Fault, SandboxSender
 from bridges.telegram.sandbox.world import SandboxError, SandboxUser, StoredMessage, World
@@ -50,6 +53,12 @@ class Sandbox:
         if as_user is not None:
             self.world.authorize(sender.auth_key.key_id, as_user)
         return sender
+
+    def log_in(self, session: Any, user: SandboxUser) -> None:
+        """Give a telethon session an auth key logged in as ``user`` (what a login leaves)."""
+        if session.auth_key is None:
+            session.auth_key = AuthKey(os.urandom(256))
+        self.world.authorize(session.auth_key.key_id, user)
 
     # -- faults -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gateway.policy import EvaluationContext, evaluate, load_policy, scan
+from gateway.policy.detectors.digits import MIN_REAL_DIGITS
 from gateway.policy.findings import label
 from gateway.policy.normalize import normalize
 from tests.unit.policy.samples import (
@@ -45,12 +46,15 @@ DIGIT_FORMS = {  # the same digit in other scripts and styles
 def disguised(draw: st.DrawFn, number: str) -> str:
     """``number`` with invisible characters, separators and look-alikes mixed in. The first
     and last characters stay plain digits: a run that starts with a look-alike letter is a
-    word (documented limit), and the number must not melt into the words around it."""
+    word (documented limit), and the number must not melt into the words around it. At least
+    ``MIN_REAL_DIGITS`` stay digits: a message with fewer is not searched (documented limit)."""
     out = []
+    letters = 0
     for i, digit in enumerate(number):
         inner = 0 < i < len(number) - 1
         form = draw(st.sampled_from(["plain", "lookalike", "script"])) if inner else "plain"
         if form == "lookalike" and digit in LOOKALIKES:
+            letters += 1
             out.append(draw(st.sampled_from(LOOKALIKES[digit])))
         elif form == "script":
             out.append(draw(st.sampled_from(DIGIT_FORMS[int(digit)])))
@@ -60,6 +64,7 @@ def disguised(draw: st.DrawFn, number: str) -> str:
             out.append("".join(draw(st.lists(st.sampled_from(INVISIBLE), max_size=2))))
             if draw(st.integers(0, 3)) == 0:
                 out.append(draw(st.sampled_from(SEPARATORS)))
+    assume(len(number) - letters >= MIN_REAL_DIGITS)
     return "".join(out)
 
 
