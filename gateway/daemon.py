@@ -377,6 +377,7 @@ class Daemon:
         *,
         actor: str,
         title: str | None = None,
+        automatic: bool = False,
     ) -> Link:
         """Link an external chat (from reception, or found by ``!hgw pm``) to an internal
         room — a new portal room when none is given — and relay what it has waiting."""
@@ -391,12 +392,15 @@ class Daemon:
             ),
             None,
         )
-        if existing is not None:
+        if existing is not None and not (reception.is_automatic(existing) and not automatic):
             return existing
+        if existing is not None:  # an admin confirms a portal hgw opened on its own
+            await self.remove_link(existing.id, actor=actor)
+            internal_room = internal_room or existing.internal.chat_id
         if internal_room is None:
             internal_room = await self._create_portal(external)
         link = Link(
-            reception.link_id_for(external),
+            reception.link_id_for(external, automatic=automatic),
             ChatRef(NetworkName("matrix"), internal_room),
             external,
         )
@@ -434,7 +438,9 @@ class Daemon:
 
     async def open_portal_for_unknown(self, chat: ChatRef) -> None:
         try:
-            await self.assign_contact(chat.network, chat.chat_id, actor="hgw", title=chat.title)
+            await self.assign_contact(
+                chat.network, chat.chat_id, actor="hgw", title=chat.title, automatic=True
+            )
         except HgwError as err:
             log.error(
                 "could not open a portal for %s:%s (%s); the messages wait in reception",

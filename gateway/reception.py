@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from gateway.model import ChatRef, LinkId, Message, MessageId, NetworkName
+from gateway.model import ChatRef, Link, LinkId, Message, MessageId, NetworkName
 from gateway.store import messages
 
 
@@ -68,13 +68,32 @@ async def waiting_in(
     return await messages.unrouted_messages(reader, chat)
 
 
-def link_id_for(chat: ChatRef) -> LinkId:
-    """A stable link id for a contact assigned from reception: ``telegram-7000002``."""
-    return LinkId(f"{chat.network}-{chat.chat_id.lstrip('-')}")
+AUTOMATIC_PREFIX = "auto-"
+"""Links hgw opened itself for an unknown contact (``unknown_contacts = "portal"``) carry this
+prefix; rules with ``unknown_contact = true`` apply to them until an admin links the contact."""
+
+
+def link_id_for(chat: ChatRef, *, automatic: bool = False) -> LinkId:
+    """A stable link id for a contact from reception: ``telegram-7000002`` when an admin
+    assigned it, ``auto-telegram-7000002`` when hgw opened the portal on its own."""
+    prefix = AUTOMATIC_PREFIX if automatic else ""
+    return LinkId(f"{prefix}{chat.network}-{chat.chat_id.lstrip('-')}")
+
+
+def is_automatic(link: Link) -> bool:
+    return link.id.startswith(AUTOMATIC_PREFIX)
 
 
 def portal_name(chat: ChatRef) -> str:
     return f"{chat.title or chat.chat_id} ({chat.network.capitalize()})"
 
 
-__all__ = ["Waiting", "link_id_for", "portal_name", "waiting", "waiting_in"]
+__all__ = [
+    "AUTOMATIC_PREFIX",
+    "Waiting",
+    "is_automatic",
+    "link_id_for",
+    "portal_name",
+    "waiting",
+    "waiting_in",
+]

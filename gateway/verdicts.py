@@ -24,6 +24,7 @@ from gateway.model import (
     UserRef,
 )
 from gateway.policy import Decision, EvaluationContext, PolicyState, describe, evaluate
+from gateway.reception import is_automatic
 
 if TYPE_CHECKING:
     from gateway.config import Config
@@ -83,10 +84,11 @@ def judge_for(config: Config) -> Callable[[Message, Route], Verdict]:
     """
     policy = config.policy
     state = PolicyState()
-    known = {(link.external.network, link.external.chat_id) for link in config.links}
 
     def judge(message: Message, route: Route) -> Verdict:
-        unknown = (route.link.external.network, route.link.external.chat_id) not in known
+        # Chats no link covers never reach the judge (they wait in reception); a portal hgw
+        # opened on its own for an unknown contact is the one case policy must decide on.
+        unknown = is_automatic(route.link)
         context = EvaluationContext(now=datetime.now(UTC), unknown_contact=unknown, state=state)
         return from_decision(evaluate(policy, message, route, context=context))
 

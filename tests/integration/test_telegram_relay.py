@@ -1,0 +1,231 @@
+"""Issue 5 acceptance: the real telethon client on the sandboxed Telegram, a real Synapse inside.
+
+Every check looks where a person would: staff through their Matrix ``/sync``, the partner
+through their own Telegram chat history in the sandbox world.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telethon.tl import types
+
+from tests.integration.relay_env import PNG, poll
+from tests.integration.synapse import SynapseServer
+from tests.integration.telegram_env import TelegramEnv, build
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+async def env(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[TelegramEnv]:
+    environment = await build(synapse, tmp_path / "tg")
+    try:
+        yield environment
+    finally:
+        await environment.close()
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def relayed_body(env: TelegramEnv, text: str) -> dict[str, Any]:
+    async def found() -> dict[str, Any] | None:
+        return next((e for e in env.relayed() if text in e["content"].get("body", "")), None)
+
+    return await poll(found)
+
+
+async def test_messages_formatting_replies_edits_deletions_reactions_both_ways(
+    env: TelegramEnv,
+) -> None:
+    await env.start_daemon()
+    world, partner, account = env.sandbox.world, env.partner, env.account
+
+    # partner → staff, with formatting and an emoji before it (UTF-16 offsets)
+    text = "😀 Hello, invoice is ready"
+    bold = types.MessageEntityBold(offset=utf16("😀 "), length=len("Hello"))
+    first, _ = world.send(partner, account, text, entities=[bold])
+    event = await relayed_body(env, "invoice is ready")
+    assert event["content"]["body"].endswith(text)
+    assert "<strong>Hello</strong>" in event["content"]["formatted_body"] or (
+        "<b>Hello</b>" in event["content"]["formatted_body"]
+    )
+    assert "Pavel ACME" in event["content"]["body"]  # the partner's name travels with it
+
+    # staff → partner: a formatted reply
+    reply_id = await env.alice_view.client.room_send(
+        env.portal,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "> invoice\n\nThanks 🎉 received",
+            "format": "org.matrix.custom.html",
+            "formatted_body": "Thanks 🎉 <b>received</b>",
+            "m.relates_to": {"m.in_reply_to": {"event_id": event["event_id"]}},
+        },
+    )
+    reply_event = reply_id.event_id
+    mine = await poll(lambda: [m for m in env.partner_sees() if "received" in m.text])
+    assert len(mine) == 1
+    copy = mine[0]
+    assert copy.text.endswith("Thanks 🎉 received")
+    [entity] = [e for e in copy.entities if isinstance(e, types.MessageEntityBold)]
+    start = copy.text.index("received")
+    assert (entity.offset, entity.length) == (utf16(copy.text[:start]), len("received"))
+    assert copy.reply_to == first_partner_copy_id(env, first.id)
+
+    # staff edit → partner's copy edited in place
+    await env.alice_view.client.room_send(
+        env.portal,
+        "m.room.message",
+        {
+            "msgtype": "m.text",
+            "body": "* Thanks, all received",
+            "m.new_content": {"msgtype": "m.text", "body": "Thanks, all received"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": reply_event},
+        },
+    )
+    await poll(lambda: [m for m in env.partner_sees() if m.text.endswith("Thanks, all received")])
+    assert len([m for m in env.partner_sees() if m.sender == account.id]) == 1
+
+    # partner reacts to the staff message; staff react to the partner's
+    world.react(partner, copy.id, "👍")
+    reaction = await poll(
+        lambda: [
+            e.source
+            for e in env.alice_view.events(env.portal)
+            if e.source.get("type") == "m.reaction"
+            and e.source["content"]["m.relates_to"]["event_id"] == reply_event
+        ]
+    )
+    assert reaction[0]["content"]["m.relates_to"]["key"] == "👍"
+    await env.alice_view.client.room_send(
+        env.portal,
+        "m.reaction",
+        {"m.relates_to": {"rel_type": "m.annotation", "event_id": event["event_id"], "key": "🔥"}},
+    )
+    await poll(lambda: world.history(partner, account)[0].reactions.get(account.id) == "🔥")
+
+    # partner edits and deletes their own message
+    world.edit(partner, first.id, "😀 Hello, invoice v2 is ready", [bold])
+    edit = await poll(
+        lambda: [
+            e
+            for e in env.relayed()
+            if e["content"].get("m.relates_to", {}).get("rel_type") == "m.replace"
+        ]
+    )
+    assert edit[0]["content"]["m.relates_to"]["event_id"] == event["event_id"]
+    assert "invoice v2" in edit[0]["content"]["m.new_content"]["body"]
+    world.delete(partner, [first.id], revoke=True)
+    await poll(
+        lambda: any(
+            e.source.get("type") == "m.room.redaction" and e.source.get("redacts") == event["event_id"]
+            for e in env.alice_view.events(env.portal)
+        )
+    )
+
+    # staff redaction → deleted for the partner too
+    await env.alice_view.client.room_redact(env.portal, reply_event)
+    await poll(lambda: not [m for m in env.partner_sees() if m.sender == account.id])
+
+
+def first_partner_copy_id(env: TelegramEnv, partner_message_id: int) -> int:
+    """The id hgw's account has for the message the partner sent as ``partner_message_id``."""
+    return env.sandbox.world.twins[(env.partner.id, partner_message_id)][1]
+
+
+async def test_photo_and_document_relay_both_ways(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    world = env.sandbox.world
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    world.send(env.partner, env.account, "photo", media=world.photo(PNG))
+    world.send(env.partner, env.account, "", media=world.document(pdf, "offer.pdf", "application/pdf"))
+    image = await poll(lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.image"])
+    files = await poll(lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.file"])
+    assert files[0]["content"]["body"] == "offer.pdf"
+    downloaded = await env.alice.download(mxc=image[0]["content"]["url"])
+    assert downloaded.body == PNG
+
+    upload, _ = await env.alice.upload(
+        lambda *_: pdf, content_type="application/pdf", filename="contract.pdf", filesize=len(pdf)
+    )
+    await env.alice.room_send(
+        env.portal,
+        "m.room.message",
+        {"msgtype": "m.file", "body": "contract.pdf", "url": upload.content_uri,
+         "info": {"mimetype": "application/pdf", "size": len(pdf)}},
+    )  # fmt: skip
+    upload_png, _ = await env.alice.upload(
+        lambda *_: PNG, content_type="image/png", filename="dot.png", filesize=len(PNG)
+    )
+    await env.alice.room_send(
+        env.portal,
+        "m.room.message",
+        {"msgtype": "m.image", "body": "dot.png", "url": upload_png.content_uri,
+         "info": {"mimetype": "image/png", "size": len(PNG)}},
+    )  # fmt: skip
+    sent = await poll(
+        lambda: len(got := [m for m in env.partner_sees() if m.sender == env.account.id]) >= 2
+        and got
+    )
+    document, photo = sent[0].media, sent[1].media
+    assert isinstance(document, types.MessageMediaDocument)
+    assert world.media_bytes(document) == pdf
+    assert document.document.attributes[0].file_name == "contract.pdf"
+    assert isinstance(photo, types.MessageMediaPhoto)
+    assert world.media_bytes(photo) == PNG
+
+
+async def test_flood_wait_mid_burst_delays_but_loses_nothing(env: TelegramEnv) -> None:
+    daemon = await env.start_daemon()
+    env.sandbox.flood_wait("SendMessageRequest", 5, after=60)
+    started = time.monotonic()
+    for i in range(200):
+        await env.alice.room_send(env.portal, "m.room.message", {"msgtype": "m.text", "body": f"burst {i}"})
+    bridge = daemon.bridges["telegram"]
+    waits = await poll(lambda: bridge.status()["flood_wait_until"], 60)
+    assert waits > time.time()
+    await poll(lambda: len(env.partner_texts()) >= 200, 120)
+    assert env.partner_texts() == [f"burst {i}" for i in range(200)]
+    assert time.monotonic() - started >= 5
+    assert env.sandbox.calls["SendMessageRequest"] == 201  # the refused one was tried again
+
+
+async def test_lost_reply_is_retried_with_the_same_random_id(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    env.sandbox.lose_reply("SendMessageRequest")
+    await env.alice.room_send(env.portal, "m.room.message", {"msgtype": "m.text", "body": "once"})
+    await env.alice.room_send(env.portal, "m.room.message", {"msgtype": "m.text", "body": "twice"})
+    await poll(lambda: env.partner_texts() == ["once", "twice"], 60)
+    assert env.sandbox.calls["SendMessageRequest"] >= 3  # "once" was sent twice
+    assert env.sandbox.calls.get("GetHistoryRequest", 0) >= 1  # found to map its id
+    rows = await env.daemon.store.reader.execute_fetchall(  # type: ignore[union-attr]
+        "SELECT state, remote_id FROM outbox WHERE target_network = 'telegram' ORDER BY id"
+    )
+    assert [r[0] for r in rows] == ["sent", "sent"]
+    assert all(r[1] for r in rows)
+
+
+async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    env.sandbox.world.send(env.partner, env.account, "before the stop")
+    await relayed_body(env, "before the stop")
+    await env.stop_daemon()
+    for i in range(50):
+        env.sandbox.world.send(env.partner, env.account, f"offline {i}")
+    await env.start_daemon()
+    expected = [f"offline {i}" for i in range(50)]
+
+    def arrived() -> list[str]:
+        return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if "offline" in b]
+
+    await poll(lambda: len(arrived()) >= 50, 60)
+    assert arrived() == expected
+    assert env.sandbox.calls["GetDifferenceRequest"] >= 2
