@@ -1,0 +1,156 @@
+"""The composer: write, reply or edit — with a policy preview before anything is sent.
+
+While you type, a debounced ``policy.test`` tells what the gateway would do with the text in
+this conversation ("this will be held by rule X"); the request runs in an exclusive worker so a
+newer keystroke cancels the stale one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from tui.api import describe
+
+DEBOUNCE_SECONDS = 0.3
+
+
+def rule_names(rules: Any) -> list[str]:
+    return [r if isinstance(r, str) else str(r.get("name") or r.get("rule")) for r in rules or ()]
+
+
+def verdict_text(result: dict[str, Any]) -> Text:
+    """ "this will be held by rule X" and friends, from a ``policy.test`` result."""
+    action = result.get("action", "allow")
+    rules = ", ".join(rule_names(result.get("rules"))) or "the policy"
+    kinds = sorted({f.get("kind", "?") for f in result.get("findings") or ()})
+    found = f" (found: {', '.join(kinds)})" if kinds else ""
+    if action == "block":
+        return Text(f"⛔ this will be blocked by rule {rules}{found}", "bold red")
+    if action == "hold":
+        return Text(f"⏸ this will be held by rule {rules} for approval{found}", "bold yellow")
+    if action == "redact":
+        return Text(f"✂ parts will be redacted by rule {rules}{found}", "#e0a060")
+    if action == "notify":
+        return Text(f"✓ allowed; admins are notified by rule {rules}{found}", "green")
+    return Text("✓ policy allows this message", "green")
+
+
+class Composer(Vertical):
+    """Reply bar, preview line and the input. Posts :class:`Composer.Submitted`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel reply/edit", id="composer.cancel"),
+    ]
+    DEFAULT_CSS = """
+    Composer { height: auto; }
+    Composer > #context { height: 1; color: $text-muted; display: none; }
+    Composer > #context.-shown { display: block; }
+    Composer > #preview { height: 1; padding: 0 1; }
+    Composer > Input { margin: 0; }
+    """
+
+    @dataclass
+    class Submitted(Message):
+        text: str
+        reply_to: int | None
+        edit_of: int | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.link_id: str | None = None
+        self.reply_to: dict[str, Any] | None = None
+        self.edit_of: dict[str, Any] | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="context")
+        yield Static(id="preview")
+        yield Input(placeholder="Write a message — Enter sends", id="composer-input")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    def set_link(self, link_id: str | None) -> None:
+        if link_id != self.link_id:
+            self.link_id = link_id
+            self.action_cancel()
+            self.input.value = ""
+
+    def start_reply(self, message: dict[str, Any]) -> None:
+        self.edit_of, self.reply_to = None, message
+        who = message.get("sender_name") or "?"
+        self._show_context(
+            f"↳ replying to {who}: {' '.join((message.get('text') or '').split())[:60]}"
+        )
+        self.input.focus()
+
+    def start_edit(self, message: dict[str, Any]) -> None:
+        self.reply_to, self.edit_of = None, message
+        self._show_context(f"✎ editing #{message['id']} — Esc cancels")
+        self.input.value = message.get("text") or ""
+        self.input.focus()
+
+    def action_cancel(self) -> None:
+        self.reply_to = self.edit_of = None
+        self._show_context(None)
+
+    def _show_context(self, text: str | None) -> None:
+        context = self.query_one("#context", Static)
+        context.update(text or "")
+        context.set_class(bool(text), "-shown")
+
+    @on(Input.Changed, "#composer-input")
+    def _changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        if not event.value.strip():
+            self.query_one("#preview", Static).update("")
+            return
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.preview(event.value))
+
+    @work(exclusive=True, group="composer-preview")
+    async def preview(self, text: str) -> None:
+        label = self.query_one("#preview", Static)
+        try:
+            result = await self.app.api.call(  # type: ignore[attr-defined]
+                "policy.test", text=text, link_id=self.link_id, direction="outbound"
+            )
+        except Exception as err:
+            label.update(Text(f"policy preview unavailable: {describe(err)}", "dim"))
+            return
+        if text == self.input.value:
+            label.update(verdict_text(result))
+
+    @on(Input.Submitted, "#composer-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        self.post_message(
+            self.Submitted(
+                text,
+                self.reply_to["id"] if self.reply_to else None,
+                self.edit_of["id"] if self.edit_of else None,
+            )
+        )
+
+    def sent(self) -> None:
+        """The daemon accepted the message: clear the input and any reply/edit state."""
+        self.input.value = ""
+        self.query_one("#preview", Static).update("")
+        self.action_cancel()
+
+
+__all__ = ["Composer", "rule_names", "verdict_text"]

@@ -1,0 +1,375 @@
+"""The timeline of one conversation: a virtual, line-based view that stays fast at 100k messages.
+
+Toolong's ``LogLines`` pattern. Each message is laid out as a header line (time, sender,
+policy outcome, delivery state), an optional reply line, its text hard-wrapped to the width and
+one line per attachment. Heights are computed with plain arithmetic (no rendering), turned into
+prefix sums, and :meth:`render_line` finds a line's message with a bisection; rendered lines sit
+in an LRU cache. Older pages are fetched in a worker when the view nears the top and prepended
+without moving what the reader sees.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events, work
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.api import describe
+from tui.format import clock, size
+from tui.widgets.rowlist import text_strip
+
+MessageView = dict[str, Any]
+PAGE = 200
+GUTTER = 3
+SPAN_STYLES = {
+    "bold": "bold",
+    "italic": "italic",
+    "underline": "underline",
+    "strike": "strike",
+    "code": "bold #e0a060",
+    "pre": "#e0a060",
+    "link": "underline #6fa8ff",
+    "mention": "bold magenta",
+    "spoiler": "reverse dim",
+    "blockquote": "italic dim",
+}
+
+
+def policy_marker(message: MessageView) -> Text:
+    """The policy outcome as the reader should see it next to the message."""
+    policy = message.get("policy") or {}
+    action = policy.get("action")
+    rules = ", ".join(policy.get("rules") or []) or "?"
+    if action == "block":
+        return Text(f" [blocked by {rules}]", "bold red")
+    if action == "hold":
+        if policy.get("held"):
+            return Text(f" [held by {rules}]", "bold yellow")
+        return Text(f" [was held by {rules}]", "yellow")
+    if action == "redact":
+        return Text(f" [redacted by {rules}]", "#e0a060")
+    if action == "notify":
+        return Text(f" [admins notified: {rules}]", "dim")
+    return Text()
+
+
+def delivery_marker(message: MessageView) -> Text:
+    delivery = message.get("delivery") or {}
+    state = delivery.get("state")
+    if state == "sent":
+        return Text(" ✓", "green")
+    if state == "pending":
+        return Text(" … sending", "dim")
+    if state == "failed":
+        return Text(f" ✗ failed: {delivery.get('error') or 'unknown'}", "bold red")
+    if state and state != "held":  # a held message already says so in its policy marker
+        return Text(f" {state}", "dim")
+    return Text()
+
+
+def text_rows(text: str, width: int) -> int:
+    return sum(max(1, -(-len(part) // width)) for part in text.split("\n"))
+
+
+class Timeline(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--cursor", "timeline--header"}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor(1)", "Next", show=False, id="timeline.down"),
+        Binding("k,up", "cursor(-1)", "Previous", show=False, id="timeline.up"),
+        Binding("g,home", "first", "Oldest loaded", show=False, id="timeline.first"),
+        Binding("G,end", "last", "Newest", show=False, id="timeline.last"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="timeline.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="timeline.page_down"),
+    ]
+    DEFAULT_CSS = """
+    Timeline { background: $surface; }
+    Timeline > .timeline--cursor { background: $accent 25%; }
+    Timeline > .timeline--header { color: $text; }
+    """
+
+    cursor: reactive[int] = reactive(-1, always_update=True, init=False)
+    fetching: reactive[bool] = reactive(False)
+
+    @dataclass
+    class Selected(Message):
+        """The cursor is on ``message`` (None: the timeline is empty)."""
+
+        timeline: Timeline
+        message: MessageView | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.link_id: str | None = None
+        self.messages: list[MessageView] = []
+        self.more = False
+        self._index: dict[int, int] = {}
+        self._starts: list[int] = [0]
+        self._width = 0
+        self._cache: LRUCache[tuple[int, int, bool], list[Strip]] = LRUCache(512)
+        self._findings: dict[int, list[tuple[int, int]]] = {}
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def clear(self, link_id: str | None = None) -> None:
+        self.link_id = link_id
+        self.messages = []
+        self.more = False
+        self._relayout()
+        self.set_reactive(Timeline.cursor, -1)
+        self.refresh()
+
+    def show(
+        self, link_id: str, messages: list[MessageView], *, more: bool, focus_id: int | None = None
+    ) -> None:
+        """Replace the timeline; the cursor goes to ``focus_id`` or to the newest message."""
+        self.link_id = link_id
+        self.messages = list(messages)
+        self.more = more
+        self._relayout()
+        index = self._index.get(focus_id, len(self.messages) - 1) if focus_id else None
+        self.cursor = len(self.messages) - 1 if index is None else index
+        if focus_id is None:
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self._center(self.cursor)
+
+    def prepend(self, older: list[MessageView], *, more: bool) -> None:
+        """Add older messages at the top without moving what is on screen."""
+        known = self._index
+        older = [m for m in older if m["id"] not in known]
+        self.more = more
+        if not older:
+            return
+        width = self._text_width()
+        added = sum(self._height(m, width) for m in older)
+        self.messages[:0] = older
+        self._relayout()
+        self.set_reactive(Timeline.cursor, self.cursor + len(older))
+        self.scroll_to(y=self.scroll_offset.y + added, animate=False, immediate=True)
+
+    def upsert(self, message: MessageView) -> None:
+        """A new message (appended, followed if the view was at the end) or a changed one."""
+        index = self._index.get(message["id"])
+        if index is not None:
+            self.messages[index] = message
+            self._relayout()
+            return
+        if self.messages and message["id"] < self.messages[-1]["id"]:
+            return  # an old message we have not paged in: it shows when its page loads
+        at_end = self.scroll_offset.y >= self.max_scroll_y - 1
+        follow = self.cursor == len(self.messages) - 1
+        self.messages.append(message)
+        self._relayout()
+        if follow:
+            self.cursor = len(self.messages) - 1
+        if at_end:
+            self.scroll_end(animate=False, immediate=True)
+
+    @property
+    def current(self) -> MessageView | None:
+        return self.messages[self.cursor] if 0 <= self.cursor < len(self.messages) else None
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        return max(self.scrollable_content_region.width - GUTTER, 8)
+
+    def _height(self, message: MessageView, width: int) -> int:
+        body = 1 if message.get("deleted") else text_rows(message.get("text") or "", width)
+        return (
+            1 + (1 if message.get("reply_to") else 0) + body + len(message.get("attachments") or ())
+        )
+
+    def _relayout(self) -> None:
+        width = self._text_width()
+        self._width = width
+        self._index = {m["id"]: i for i, m in enumerate(self.messages)}
+        self._starts = [0, *accumulate(self._height(m, width) for m in self.messages)]
+        self._cache.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self._starts[-1])
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self._text_width() != self._width:
+            self._relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        line = round(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        if not self.messages or line >= self._starts[-1]:
+            return Strip.blank(width, self.rich_style)
+        index = bisect_right(self._starts, line) - 1
+        selected = index == self.cursor
+        key = (index, width, selected)
+        strips = self._cache.get(key)
+        if strips is None:
+            strips = self._render_message(self.messages[index], width, selected)
+            self._cache[key] = strips
+        offset = line - self._starts[index]
+        return strips[offset] if offset < len(strips) else Strip.blank(width, self.rich_style)
+
+    def _render_message(self, message: MessageView, width: int, selected: bool) -> list[Strip]:
+        base = self.rich_style
+        if selected:
+            base = base + self.get_component_rich_style("timeline--cursor")
+        gutter = Text("▌ ", "bold #ffa62b") if selected else Text("  ")
+        lines = [self._header(message)]
+        if reply_to := message.get("reply_to"):
+            target = self._index.get(reply_to)
+            quoted = self.messages[target] if target is not None else None
+            who = (quoted or {}).get("sender_name") or f"#{reply_to}"
+            preview = " ".join(((quoted or {}).get("text") or "").split())[:60]
+            lines.append(Text(f"  ↳ {who}: {preview}", "dim italic"))
+        if message.get("deleted"):
+            lines.append(Text("  (message deleted)", "dim italic"))
+        else:
+            body = self._body(message)
+            text_width = self._text_width()
+            for paragraph in body.split("\n"):
+                plain = paragraph.plain
+                if not plain:
+                    lines.append(Text(" "))
+                    continue
+                cuts = list(range(text_width, len(plain), text_width))
+                for piece in paragraph.divide(cuts) if cuts else [paragraph]:
+                    lines.append(Text(" ") + piece)
+        for attachment in message.get("attachments") or ():
+            lines.append(
+                Text(
+                    f"  [file] {attachment.get('name')} {attachment.get('mime') or ''} "
+                    f"{size(attachment.get('size'))}",
+                    "#6fa8ff",
+                )
+            )
+        return [text_strip(gutter + line, width, base) for line in lines]
+
+    def _header(self, message: MessageView) -> Text:
+        header = Text()
+        header.append(clock(message.get("at")), "dim")
+        inbound = message.get("direction") == "inbound"
+        header.append(" ← " if inbound else " → ", "dim")
+        header.append(
+            message.get("sender_name") or message.get("sender_id") or "?",
+            "bold cyan" if inbound else "bold green",
+        )
+        if message.get("kind") == "notice":
+            header.append(" (notice)", "dim")
+        if message.get("edited"):
+            header.append(" (edited)", "dim")
+        header.append_text(policy_marker(message))
+        header.append_text(delivery_marker(message))
+        header.append(f"  #{message['id']}", "dim")
+        return header
+
+    def _body(self, message: MessageView) -> Text:
+        text = Text(message.get("text") or "")
+        for offset, length, kind, _extra in message.get("spans") or ():
+            if style := SPAN_STYLES.get(kind):
+                text.stylize(style, offset, offset + length)
+        for start, end in self._findings.get(message["id"], ()):
+            text.stylize(Style(color="black", bgcolor="#e0a060"), start, end)
+        return text
+
+    def mark_findings(self, message_id: int, ranges: list[tuple[int, int]]) -> None:
+        """Highlight what policy redacted in a message (ranges found by ``policy.test``)."""
+        self._findings[message_id] = ranges
+        self._cache.clear()
+        self.refresh()
+
+    # -- cursor and scrolling -----------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._cache.clear()
+        self.refresh()
+        if 0 <= new < len(self.messages):
+            self._scroll_visible(new)
+        self.post_message(self.Selected(self, self.current))
+        if new < 20:
+            self._maybe_load_older()
+
+    def _scroll_visible(self, index: int) -> None:
+        top, bottom = self._starts[index], self._starts[index + 1]
+        height = self.scrollable_content_region.height
+        y = self.scroll_offset.y
+        if top < y or bottom - top > height:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        elif bottom > y + height:
+            self.scroll_to(y=bottom - height, animate=False, immediate=True)
+
+    def _center(self, index: int) -> None:
+        height = self.scrollable_content_region.height
+        self.scroll_to(y=max(0, self._starts[index] - height // 3), animate=False, immediate=True)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new < self.scrollable_content_region.height * 3:
+            self._maybe_load_older()
+
+    def action_cursor(self, delta: int) -> None:
+        if self.messages:
+            self.cursor = max(0, min(self.cursor + delta, len(self.messages) - 1))
+
+    def action_first(self) -> None:
+        if self.messages:
+            self.cursor = 0
+
+    def action_last(self) -> None:
+        if self.messages:
+            self.cursor = len(self.messages) - 1
+
+    def action_page(self, direction: int) -> None:
+        if not self.messages:
+            return
+        height = self.scrollable_content_region.height
+        y = max(0, min(self.scroll_offset.y + direction * height, self.max_scroll_y))
+        self.scroll_to(y=y, animate=False, immediate=True)
+        line = y if direction < 0 else min(y + height - 1, self._starts[-1] - 1)
+        self.set_reactive(Timeline.cursor, bisect_right(self._starts, line) - 1)
+        self._cache.clear()
+        self.refresh()
+        self.post_message(self.Selected(self, self.current))
+
+    async def _on_click(self, event: events.Click) -> None:
+        line = round(self.scroll_offset.y) + event.y
+        if self.messages and line < self._starts[-1]:
+            self.cursor = bisect_right(self._starts, line) - 1
+
+    # -- loading older pages ------------------------------------------------------------------
+
+    def _maybe_load_older(self) -> None:
+        if self.more and not self.fetching and self.link_id and self.messages:
+            self.fetching = True
+            self.load_older(self.link_id, self.messages[0]["id"])
+
+    @work(exclusive=True, group="timeline-older")
+    async def load_older(self, link_id: str, before: int) -> None:
+        try:
+            page = await self.app.api.call("history", link_id=link_id, before=before, limit=PAGE)  # type: ignore[attr-defined]
+        except Exception as err:  # shown, never raised into the UI
+            self.notify(describe(err), title="Older messages", severity="warning")
+            return
+        finally:
+            self.fetching = False
+        if link_id == self.link_id:
+            self.prepend(page["messages"], more=page.get("more", False))
+
+
+__all__ = ["Timeline", "delivery_marker", "policy_marker"]
