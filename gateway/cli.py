@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
-from gateway.commands import EXIT_USAGE, HelpFormatter, audit_cmd, config_cmd, run, search
+from gateway.commands import EXIT_USAGE, HelpFormatter, audit_cmd, config_cmd, run, search, tui
 from gateway.errors import HgwError
 
-COMMAND_MODULES = [config_cmd, run, search, audit_cmd]
+COMMAND_MODULES = [config_cmd, run, search, audit_cmd, tui]
 
 
 def _optional_modules() -> list[object]:
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  hgw init && hgw config check\n"
             "  hgw search invoice\n"
             "  hgw audit verify\n"
+            "  hgw tui\n"
             "\n"
             "Run `hgw COMMAND --help` for the options of each command."
         ),
