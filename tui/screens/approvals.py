@@ -46,8 +46,8 @@ def row(approval: dict[str, Any]) -> list[Any]:
         approval.get("link_id") or "",
         approval.get("sender_name") or "",
         approval.get("rule") or "",
-        (approval.get("reason") or "")[:40],
-        " ".join((approval.get("preview") or "").split())[:50],
+        (approval.get("reason") or "")[:24],
+        " ".join((approval.get("preview") or "").split())[:36],
         STATE_STYLE.get(state, state),
         approval.get("decided_by") or "",
     ]

@@ -45,7 +45,7 @@ class InboxScreen(HgwScreen):
         ),
         Binding("e", "edit", "Edit", id="timeline.edit", tooltip="Edit the selected message"),
         Binding("c", "compose", "Compose", id="inbox.compose", tooltip="Write in this chat"),
-        Binding("left_square_bracket", "focus_list", "List", show=False, id="inbox.focus_list"),
+        Binding("escape", "focus_list", "Back to list", show=False, id="inbox.focus_list"),
     ]
     ACTION_METHODS: ClassVar[dict[str, str]] = {
         "reply": "send",
@@ -143,6 +143,7 @@ class InboxScreen(HgwScreen):
     @on(ConversationList.Chosen)
     def _chosen(self, event: ConversationList.Chosen) -> None:
         self.open_conversation(event.item["link_id"])
+        self.timeline.focus()
 
     def _conversation(self, link_id: str) -> dict[str, Any] | None:
         return next((c for c in self.conversations if c["link_id"] == link_id), None)
@@ -179,8 +180,6 @@ class InboxScreen(HgwScreen):
             self.failed(err, "Conversation")
             return
         self.timeline.show(link_id, messages, more=more, focus_id=focus_id)
-        if focus_id is not None:
-            self.timeline.focus()
         self._find_redactions(messages[-50:])
         await self._mark_read(link_id, messages)
 

@@ -59,7 +59,7 @@ class RowList(ScrollView, Generic[T], can_focus=True):
     ROW_HEIGHT: ClassVar[int] = 1
     COMPONENT_CLASSES: ClassVar[set[str]] = {"rowlist--cursor", "rowlist--dim"}
     DEFAULT_CSS = """
-    RowList { background: $surface; }
+    RowList { background: $surface; overflow-x: hidden; }
     RowList > .rowlist--cursor { background: $accent 40%; }
     RowList:focus > .rowlist--cursor { background: $accent; }
     RowList > .rowlist--dim { color: $text-muted; }

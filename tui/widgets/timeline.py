@@ -10,7 +10,7 @@ without moving what the reader sees.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, ClassVar
@@ -79,8 +79,24 @@ def delivery_marker(message: MessageView) -> Text:
     return Text()
 
 
+def wrap_points(text: str, width: int) -> list[int]:
+    """Where to break one paragraph so no line is wider than ``width``: at spaces when it can,
+    inside a word only when the word alone is too long. Cheap enough for 100k messages."""
+    if len(text) <= width:
+        return []
+    cuts: list[int] = []
+    start = 0
+    while len(text) - start > width:
+        end = start + width
+        space = text.rfind(" ", start + 1, end + 1)
+        cut = space + 1 if space > start else end
+        cuts.append(cut)
+        start = cut
+    return cuts
+
+
 def text_rows(text: str, width: int) -> int:
-    return sum(max(1, -(-len(part) // width)) for part in text.split("\n"))
+    return sum(len(wrap_points(part, width)) + 1 for part in text.split("\n"))
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -94,7 +110,7 @@ class Timeline(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="timeline.page_down"),
     ]
     DEFAULT_CSS = """
-    Timeline { background: $surface; }
+    Timeline { background: $surface; overflow-x: hidden; }
     Timeline > .timeline--cursor { background: $accent 25%; }
     Timeline > .timeline--header { color: $text; }
     """
@@ -114,7 +130,9 @@ class Timeline(ScrollView, can_focus=True):
         self.link_id: str | None = None
         self.messages: list[MessageView] = []
         self.more = False
-        self._index: dict[int, int] = {}
+        self._ids: list[int] = []
+        """Ids of ``messages``, ascending (messages are in id order): bisect finds one."""
+        self._heights: list[int] = []
         self._starts: list[int] = [0]
         self._width = 0
         self._cache: LRUCache[tuple[int, int, bool], list[Strip]] = LRUCache(512)
@@ -138,7 +156,7 @@ class Timeline(ScrollView, can_focus=True):
         self.messages = list(messages)
         self.more = more
         self._relayout()
-        index = self._index.get(focus_id, len(self.messages) - 1) if focus_id else None
+        index = self._position(focus_id) if focus_id else None
         self.cursor = len(self.messages) - 1 if index is None else index
         if focus_id is None:
             self.scroll_end(animate=False, immediate=True)
@@ -147,31 +165,37 @@ class Timeline(ScrollView, can_focus=True):
 
     def prepend(self, older: list[MessageView], *, more: bool) -> None:
         """Add older messages at the top without moving what is on screen."""
-        known = self._index
-        older = [m for m in older if m["id"] not in known]
+        first = self._ids[0] if self._ids else None
+        older = [m for m in older if first is None or m["id"] < first]
         self.more = more
         if not older:
             return
         width = self._text_width()
-        added = sum(self._height(m, width) for m in older)
+        heights = [self._height(m, width) for m in older]
+        added = sum(heights)
         self.messages[:0] = older
-        self._relayout()
+        self._ids[:0] = [m["id"] for m in older]
+        self._heights[:0] = heights
+        self._restack()
         self.set_reactive(Timeline.cursor, self.cursor + len(older))
         self.scroll_to(y=self.scroll_offset.y + added, animate=False, immediate=True)
 
     def upsert(self, message: MessageView) -> None:
         """A new message (appended, followed if the view was at the end) or a changed one."""
-        index = self._index.get(message["id"])
+        index = self._position(message["id"])
         if index is not None:
             self.messages[index] = message
-            self._relayout()
+            self._heights[index] = self._height(message, self._text_width())
+            self._restack()
             return
         if self.messages and message["id"] < self.messages[-1]["id"]:
             return  # an old message we have not paged in: it shows when its page loads
         at_end = self.scroll_offset.y >= self.max_scroll_y - 1
         follow = self.cursor == len(self.messages) - 1
         self.messages.append(message)
-        self._relayout()
+        self._ids.append(message["id"])
+        self._heights.append(self._height(message, self._text_width()))
+        self._restack()
         if follow:
             self.cursor = len(self.messages) - 1
         if at_end:
@@ -192,11 +216,24 @@ class Timeline(ScrollView, can_focus=True):
             1 + (1 if message.get("reply_to") else 0) + body + len(message.get("attachments") or ())
         )
 
+    def _position(self, message_id: int | None) -> int | None:
+        """Index of a loaded message by id (a bisection: ids ascend)."""
+        if message_id is None:
+            return None
+        i = bisect_left(self._ids, message_id)
+        return i if i < len(self._ids) and self._ids[i] == message_id else None
+
     def _relayout(self) -> None:
+        """Everything from scratch: after new data or a new width."""
         width = self._text_width()
         self._width = width
-        self._index = {m["id"]: i for i, m in enumerate(self.messages)}
-        self._starts = [0, *accumulate(self._height(m, width) for m in self.messages)]
+        self._ids = [m["id"] for m in self.messages]
+        self._heights = [self._height(m, width) for m in self.messages]
+        self._restack()
+
+    def _restack(self) -> None:
+        """Line offsets from the heights (a prefix sum: milliseconds for 100k messages)."""
+        self._starts = [0, *accumulate(self._heights)]
         self._cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self._starts[-1])
         self.refresh()
@@ -233,7 +270,7 @@ class Timeline(ScrollView, can_focus=True):
         gutter = Text("▌ ", "bold #ffa62b") if selected else Text("  ")
         lines = [self._header(message)]
         if reply_to := message.get("reply_to"):
-            target = self._index.get(reply_to)
+            target = self._position(reply_to)
             quoted = self.messages[target] if target is not None else None
             who = (quoted or {}).get("sender_name") or f"#{reply_to}"
             preview = " ".join(((quoted or {}).get("text") or "").split())[:60]
@@ -248,8 +285,9 @@ class Timeline(ScrollView, can_focus=True):
                 if not plain:
                     lines.append(Text(" "))
                     continue
-                cuts = list(range(text_width, len(plain), text_width))
+                cuts = wrap_points(plain, text_width)
                 for piece in paragraph.divide(cuts) if cuts else [paragraph]:
+                    piece.rstrip()
                     lines.append(Text(" ") + piece)
         for attachment in message.get("attachments") or ():
             lines.append(
