@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.daemon_env import DaemonEnv
 from tests.tui.fake_control import FakeControl
 from tui.app import HgwApp, build_app
 
@@ -58,3 +59,11 @@ def threaded_fake(short_dir: Path) -> Iterator[ThreadedFake]:
     fake = ThreadedFake(short_dir / "control.sock")
     yield fake
     fake.close()
+
+
+@pytest.fixture
+async def daemon_env(short_dir: Path) -> AsyncIterator[DaemonEnv]:
+    env = DaemonEnv(short_dir)
+    await env.start()
+    yield env
+    await env.stop()
