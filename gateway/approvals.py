@@ -6,6 +6,7 @@ record change together, so an approval is never half-applied and always attribut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,6 +55,8 @@ class ApprovalQueue:
     def __init__(self, store: Store, dispatcher: Dispatcher) -> None:
         self._store = store
         self._dispatcher = dispatcher
+        self.events: Callable[..., None] = lambda topic, **ids: None
+        """Where live events go (the control API's hub); set by the daemon."""
 
     async def pending(self, limit: int = 100) -> list[Approval]:
         async with self._store.reader.execute(
@@ -138,6 +141,7 @@ class ApprovalQueue:
             self._dispatcher.wake(target)
         if told is not None:
             self._dispatcher.wake(told)
+        self.events("approval", approval_id=approval_id)
         return await self.get(approval_id)
 
 

@@ -46,8 +46,11 @@ def default_socket(data_dir: Path) -> Path:
 
     Never a shared /tmp path: another user could create the directory first.
     """
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return Path(platformdirs.user_runtime_dir("hgw")) / "control.sock"
+    if runtime := os.environ.get("XDG_RUNTIME_DIR"):
+        # Not platformdirs.user_runtime_dir: on a runtime dir it dislikes it falls back to
+        # /tmp/runtime-UID, one socket path shared by every daemon of that user. The socket's
+        # own directory is created 0700 and its owner checked by the control server.
+        return Path(runtime) / "hgw" / "control.sock"
     return data_dir / "control.sock"
 
 

@@ -21,12 +21,14 @@ import signal
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gateway import reception
 from gateway.approvals import ApprovalQueue
 from gateway.config import Config, load_config
+from gateway.control.hub import EventHub
 from gateway.dispatch import Dispatcher
 from gateway.errors import HgwError
 from gateway.management import Services, is_command, run_command
@@ -41,6 +43,7 @@ from gateway.model import (
     OperationKind,
     Route,
 )
+from gateway.policy_source import PolicySource
 from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
 from gateway.store import links as links_store
@@ -146,6 +149,13 @@ class Daemon:
         self._room_ids: dict[tuple[NetworkName, str], str] = {}
         """(network, alias) → room id, as the network resolved it."""
         self._tasks: set[asyncio.Task[None]] = set()
+        self.hub = EventHub()
+        """Live events for the control API (router, approvals and dispatcher publish)."""
+        self.control: Any = None
+        self.policy_source = PolicySource()
+        self.started_at = datetime.now(UTC)
+        self.last_reload_error: str | None = None
+        """Why the last SIGHUP reload was refused (``None`` after a good one), for ``status``."""
 
     def is_management(self, chat: ChatRef) -> bool:
         """Whether ``chat`` is the management room, configured by id or by alias."""
@@ -169,12 +179,16 @@ class Daemon:
         config = self.config
         self.store = await Store.connect(config.store.path, synchronous=config.store.synchronous)
         try:
+            await self.policy_source.load(self.store)  # a policy set through the control API
+            config = self.config = self.policy_source.apply(config)
             self.bridges = dict(self._make_bridges(config))
             media = MediaCache(config.gateway.data_dir / "media")
             self.dispatcher = Dispatcher(self.store, self.bridges, media=media)
             judge = self._make_judge(config)
             self.router = Router(self.store, self.dispatcher, (), judge, media=media)
             self.approvals = ApprovalQueue(self.store, self.dispatcher)
+            self.router.events = self.approvals.events = self.hub.publish
+            self.dispatcher.subscribe(self.hub.delivery)
             for network, bridge in self.bridges.items():
                 await bridge.start(NetworkSink(network, self))
                 log.info("%s bridge started", network)
@@ -187,6 +201,7 @@ class Daemon:
                 log.warning("routed %d messages left unrouted by an earlier crash", recovered)
             await self.dispatcher.start()
             self.routing_ready.set()
+            await self._start_control()
             self._install_signals()
             retention = asyncio.create_task(self._retention_loop(), name="retention")
             self.ready.set()
@@ -197,7 +212,15 @@ class Daemon:
         finally:
             await self._shutdown()
 
+    async def _start_control(self) -> None:
+        from gateway.control.server import ControlServer
+
+        self.control = ControlServer(self)
+        await self.control.start()
+
     async def _shutdown(self) -> None:
+        if self.control is not None:  # no new control calls while draining
+            await self.control.stop()
         for task in list(self._tasks):
             task.cancel()
         for network, bridge in self.bridges.items():
@@ -235,11 +258,13 @@ class Daemon:
         """SIGHUP: load the config again; an invalid one is refused and the old one keeps going."""
         path = self.config.source_path
         try:
-            new = load_config(path, check_secrets=False)
+            new = self.policy_source.apply(load_config(path, check_secrets=False))
             judge = self._make_judge(new)
         except HgwError as err:
             log.error("config reload refused, the running config stays in force: %s", err)
+            self._reload_refused(str(err))
             return
+        self.last_reload_error = None
         self.config = new
         self._apply_rooms(new)
         self.router.set_judge(judge)
@@ -248,6 +273,37 @@ class Daemon:
             task = asyncio.create_task(self._resolve_and_relink(new), name="resolve-rooms")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _reload_refused(self, error: str) -> None:
+        """Tell the admins: ``status`` shows it, and the management room gets a notice."""
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.last_reload_error = f"{at}: {error}"
+        self.hub.publish("status")
+        room = self.router.admin_room
+        if room is None:
+            return
+        text = f"⚠ Config reload refused; the running config stays in force: {error}"
+
+        async def post(conn: Any) -> None:
+            payload = {"text": text, "kind": MessageKind.NOTICE.value, "accepted_at": 0}
+            await outbox.add(conn, target=room, operation=OperationKind.NOTICE, payload=payload)
+
+        async def notify() -> None:
+            await self.store.write(post)
+            self.dispatcher.wake(room)
+
+        task = asyncio.create_task(notify(), name="reload-notice")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def apply_policy(self) -> None:
+        """A policy was set through the control API: judge with it from the next message on."""
+        self.config = self.policy_source.apply(self.config)
+        self.router.set_judge(self._make_judge(self.config))
+
+    def active_links(self) -> tuple[Link, ...]:
+        """Every link the router uses now, with room aliases resolved to ids."""
+        return self._with_room_ids(self.all_links())
 
     # -- room aliases -------------------------------------------------------------------------
 

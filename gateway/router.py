@@ -83,6 +83,8 @@ class Router:
         self.admin_room: ChatRef | None = None
         """Where ``notify`` rules report (the management room, once the daemon resolved it)."""
         self._media = media
+        self.events: Callable[..., None] = _no_listener
+        """Where live events go (the control API's hub): ``events(topic, **ids)``."""
         self.set_links(links)
 
     def set_links(self, links: Sequence[Link]) -> None:
@@ -213,6 +215,7 @@ class Router:
             return [r.target for r in copies]
 
         self._wake(await self._store.write(write))
+        self.events("message", message_id=message_id)
 
     async def _has_copy(self, message_id: int, target: ChatRef) -> bool:
         """Delivered there already, or about to be (a pending SEND row in that queue)."""
@@ -329,6 +332,9 @@ class Router:
             return woken
 
         self._wake(await self._store.write(write))
+        self.events("message", message_id=edit_of or message_id)
+        if any(verdict.action == "hold" for _route, verdict in decided):
+            self.events("approval", message_id=message_id)
         return Routing(message_id, is_new, tuple(decided))
 
     async def _resolve(self, chat: ChatRef, native_id: str | None) -> int | None:
@@ -432,6 +438,10 @@ class Router:
         )
 
 
+def _no_listener(topic: str, **ids: Any) -> None:
+    """Events go nowhere until the daemon connects the router to its hub."""
+
+
 def _envelope(route: Route, source: ChatRef, payload: dict[str, Any]) -> dict[str, Any]:
     """What every relayed row carries besides its content: where to send failure notices."""
     return {
@@ -473,6 +483,8 @@ def _shape(route: Route, message: Message, verdict: Verdict) -> tuple[str, tuple
             return body, spans
     else:
         template = "{sender_name}: {body}"
+    if not body and message.attachments:
+        return template.partition("{body}")[0].format(sender_name=name).rstrip(": \n"), ()
     prefix, marker, _suffix = template.partition("{body}")
     if not marker:  # a format without {body} would drop the message: refuse to lose it
         header = template.format(sender_name=name)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from gateway.control.methods import status  # noqa: F401 - registers its methods
+from gateway.control.methods import (  # noqa: F401 - importing registers the methods
+    approvals,
+    audit,
+    conversations,
+    links,
+    live,
+    messages,
+    policy,
+    status,
+)
 from gateway.control.methods.registry import METHODS, CallContext, MethodSpec, method
 
 __all__ = ["METHODS", "CallContext", "MethodSpec", "method"]

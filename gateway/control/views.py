@@ -1,0 +1,311 @@
+"""MessageView and ConversationView (``docs/control-api.md``) built from store rows.
+
+A link joins two conversations (the internal room and the external chat); its thread is the
+messages of both, by id. Edits are archived as messages of their own: a view shows the original
+with the newest edit's text and ``edited: true``, and the edit rows stay out of the thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from gateway.model import ChatRef, Link, NetworkName
+from gateway.store import message_map
+from gateway.store.kv import get as kv_get
+
+PREVIEW_CHARS = 120
+ACTION_ORDER = ("block", "hold", "redact", "notify", "allow")
+DELIVERY_ORDER = ("failed", "held", "pending", "cancelled", "sent")
+
+_COLUMNS = (
+    "m.id, c.network, c.chat_id, m.native_id, m.sender_id, m.sender_name, m.direction, m.kind,"
+    " m.body, m.spans, m.attachments, m.reply_to_native, m.sent_at, m.redacted_at,"
+    " m.conversation_id"
+)
+_FROM = " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+
+
+def iso(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def placeholders(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChats:
+    """One link with the store's conversation ids of its two chats (absent until a message)."""
+
+    link: Link
+    conversation_ids: tuple[int, ...]
+
+
+async def link_chats(reader: aiosqlite.Connection, link: Link) -> LinkChats:
+    chats = (link.internal, link.external)
+    async with reader.execute(
+        "SELECT id FROM conversations WHERE (network = ? AND chat_id = ?)"
+        " OR (network = ? AND chat_id = ?)",
+        [v for chat in chats for v in (chat.network, chat.chat_id)],
+    ) as cursor:
+        ids = tuple(sorted([int(row[0]) async for row in cursor]))
+    return LinkChats(link, ids)
+
+
+def link_of_chat(links: Iterable[Link]) -> dict[tuple[str, str], str]:
+    """(network, chat id) → the id of the first link that chat belongs to."""
+    found: dict[tuple[str, str], str] = {}
+    for link in links:
+        for chat in (link.internal, link.external):
+            found.setdefault((chat.network, chat.chat_id), link.id)
+    return found
+
+
+async def thread_page(
+    reader: aiosqlite.Connection,
+    chats: LinkChats,
+    links: Sequence[Link],
+    *,
+    before: int | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``limit`` messages of a link older than ``before``, oldest first; and ``more``."""
+    ids = chats.conversation_ids
+    if not ids:
+        return [], False
+    sql = (
+        f"SELECT {_COLUMNS}{_FROM} WHERE m.conversation_id IN ({placeholders(ids)})"
+        " AND m.edit_of_native IS NULL AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+    )
+    async with reader.execute(sql, (*ids, before or 2**62, limit + 1)) as cursor:
+        rows = list(await cursor.fetchall())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return await _views(reader, rows, links), more
+
+
+async def message_views(
+    reader: aiosqlite.Connection, message_ids: Sequence[int], links: Sequence[Link]
+) -> list[dict[str, Any]]:
+    """Views of the given messages, in the order of ``message_ids`` (missing ones skipped)."""
+    if not message_ids:
+        return []
+    sql = f"SELECT {_COLUMNS}{_FROM} WHERE m.id IN ({placeholders(message_ids)})"
+    async with reader.execute(sql, list(message_ids)) as cursor:
+        rows = {row[0]: row for row in await cursor.fetchall()}
+    return await _views(reader, [rows[i] for i in message_ids if i in rows], links)
+
+
+async def around(
+    reader: aiosqlite.Connection, chats: LinkChats, message_id: int, count: int, *, after: bool
+) -> list[int]:
+    """Ids of up to ``count`` thread messages just before (or after) ``message_id``."""
+    ids = chats.conversation_ids
+    if not ids or count == 0:
+        return []
+    op, order = (">", "ASC") if after else ("<", "DESC")
+    sql = (
+        f"SELECT m.id FROM messages m WHERE m.conversation_id IN ({placeholders(ids)})"  # noqa: S608
+        f" AND m.edit_of_native IS NULL AND m.id {op} ? ORDER BY m.id {order} LIMIT ?"
+    )
+    async with reader.execute(sql, (*ids, message_id, count)) as cursor:
+        found = [int(row[0]) async for row in cursor]
+    return found if after else found[::-1]
+
+
+async def _views(
+    reader: aiosqlite.Connection, rows: Sequence[Sequence[Any]], links: Sequence[Link]
+) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    ids = [int(r[0]) for r in rows]
+    edits = await _latest_edits(reader, rows)
+    policies = await _policies(reader, ids)
+    deliveries = await _deliveries(reader, ids)
+    by_chat = link_of_chat(links)
+    views = []
+    for row in rows:
+        (mid, network, chat_id, native, sender_id, sender_name, direction, kind, body) = row[:9]
+        spans_json, attachments_json, reply_native, sent_at, redacted_at, conv = row[9:]
+        edit = edits.get((conv, native))
+        if edit is not None:
+            body, spans_json = edit
+        reply_to = None
+        if reply_native:
+            chat = ChatRef(NetworkName(network), chat_id)
+            reply_to = await message_map.resolve(reader, chat, reply_native)
+        views.append(
+            {
+                "id": mid,
+                "link_id": by_chat.get((network, chat_id)),
+                "network": network,
+                "chat_id": chat_id,
+                "native_id": native,
+                "sender_id": sender_id,
+                "sender_name": sender_name or sender_id,
+                "direction": direction,
+                "kind": kind,
+                "text": body,
+                "spans": json.loads(spans_json) if spans_json else [],
+                "attachments": [
+                    {"name": a.get("name"), "mime": a.get("mime"), "size": a.get("size")}
+                    for a in json.loads(attachments_json or "[]")
+                ],
+                "reply_to": reply_to,
+                "edited": edit is not None,
+                "deleted": redacted_at is not None,
+                "at": iso(sent_at),
+                "policy": policies.get(mid),
+                "delivery": deliveries.get(mid),
+            }
+        )
+    return views
+
+
+async def _latest_edits(
+    reader: aiosqlite.Connection, rows: Sequence[Sequence[Any]]
+) -> dict[tuple[int, str], tuple[str, str | None]]:
+    convs = sorted({int(r[14]) for r in rows})
+    natives = sorted({str(r[3]) for r in rows})
+    sql = (
+        "SELECT conversation_id, edit_of_native, body, spans FROM messages WHERE id IN ("  # noqa: S608
+        " SELECT max(id) FROM messages"
+        f" WHERE conversation_id IN ({placeholders(convs)})"
+        f" AND edit_of_native IN ({placeholders(natives)})"
+        " GROUP BY conversation_id, edit_of_native)"
+    )
+    async with reader.execute(sql, (*convs, *natives)) as cursor:
+        return {(c, n): (b, s) async for c, n, b, s in cursor}
+
+
+async def _policies(
+    reader: aiosqlite.Connection, message_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """The most restrictive decision recorded for each message (over all its routes)."""
+    subjects = [f"message:{i}" for i in message_ids]
+    sql = (
+        "SELECT subject, details FROM audit WHERE action = 'policy.decision'"  # noqa: S608
+        f" AND subject IN ({placeholders(subjects)})"
+    )
+    found: dict[int, dict[str, Any]] = {}
+    async with reader.execute(sql, subjects) as cursor:
+        async for subject, details_json in cursor:
+            message_id = int(subject.partition(":")[2])
+            view = policy_view(json.loads(details_json))
+            known = found.get(message_id)
+            if known is None or _rank(view["action"]) < _rank(known["action"]):
+                found[message_id] = view
+    return found
+
+
+def policy_view(details: Mapping[str, Any]) -> dict[str, Any]:
+    """``{action, rules, held}`` from a ``policy.decision`` audit record's details."""
+    decision = details.get("decision") or {}
+    action = str(details.get("action") or decision.get("action") or "allow")
+    rules = [
+        str(m["rule"])
+        for m in decision.get("matches", ())
+        if m.get("rule") and not m.get("simulated")
+    ]
+    if not rules and decision.get("rule"):
+        rules = [str(decision["rule"])]
+    return {"action": action, "rules": rules, "held": action == "hold"}
+
+
+def _rank(action: str) -> int:
+    return ACTION_ORDER.index(action) if action in ACTION_ORDER else len(ACTION_ORDER)
+
+
+async def _deliveries(
+    reader: aiosqlite.Connection, message_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """The relayed copies' state: the worst one wins (one failed copy is worth showing)."""
+    sql = (
+        "SELECT message_id, state, last_error FROM outbox"  # noqa: S608
+        f" WHERE message_id IN ({placeholders(message_ids)}) AND link_id IS NOT NULL"
+        " AND operation IN ('send', 'edit')"
+    )
+    found: dict[int, dict[str, Any]] = {}
+    async with reader.execute(sql, list(message_ids)) as cursor:
+        async for message_id, state, error in cursor:
+            known = found.get(message_id)
+            rank = DELIVERY_ORDER.index(state)
+            if known is None or rank < DELIVERY_ORDER.index(known["state"]):
+                found[message_id] = {"state": state, "error": error}
+    return found
+
+
+async def conversation_view(
+    reader: aiosqlite.Connection, chats: LinkChats, user: str
+) -> dict[str, Any]:
+    link = chats.link
+    ids = chats.conversation_ids
+    last = None
+    unread = 0
+    if ids:
+        where = f"m.conversation_id IN ({placeholders(ids)}) AND m.edit_of_native IS NULL"
+        sql = (
+            f"SELECT m.id, m.sender_name, m.sender_id, m.body, m.sent_at FROM messages m"  # noqa: S608
+            f" WHERE {where} ORDER BY m.id DESC LIMIT 1"
+        )
+        async with reader.execute(sql, ids) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            last = {
+                "id": row[0],
+                "sender_name": row[1] or row[2],
+                "preview": str(row[3])[:PREVIEW_CHARS],
+                "at": iso(row[4]),
+            }
+        read_up_to = int(await kv_get(reader, read_key(user, link.id)) or 0)
+        sql = f"SELECT count(*) FROM messages m WHERE {where} AND m.id > ? AND m.sender_id != ?"  # noqa: S608
+        async with reader.execute(sql, (*ids, read_up_to, f"os:{user}")) as cursor:
+            row = await cursor.fetchone()
+        unread = int(row[0]) if row else 0
+    async with reader.execute(
+        "SELECT count(*) FROM approvals WHERE state = 'pending' AND link_id = ?", (link.id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    held = int(row[0]) if row else 0
+    return {
+        "link_id": link.id,
+        "title": link.external.title or link.internal.title or link.id,
+        "network": link.external.network,
+        "internal": {"network": link.internal.network, "chat_id": link.internal.chat_id},
+        "external": {
+            "network": link.external.network,
+            "chat_id": link.external.chat_id,
+            "title": link.external.title,
+        },
+        "last": last,
+        "unread": unread,
+        "mentions": 0,
+        "held": held,
+        "enabled": link.enabled,
+    }
+
+
+def read_key(user: str, link_id: str) -> str:
+    """kv key of the last message ``user`` has read in a link."""
+    return f"read.{user}.{link_id}"
+
+
+__all__ = [
+    "LinkChats",
+    "around",
+    "conversation_view",
+    "iso",
+    "link_chats",
+    "link_of_chat",
+    "message_views",
+    "policy_view",
+    "read_key",
+    "thread_page",
+]
