@@ -113,6 +113,7 @@ class TelegramBridge:
             catch_up=True,
             flood_sleep_threshold=0,
             request_retries=1,
+            raise_last_call_error=True,  # RANDOM_ID_DUPLICATE is a 500: see send.py
             base_logger=f"hgw.telethon.{self.network}",
         )
         self._client = client
@@ -256,6 +257,7 @@ class TelegramBridge:
 
     async def _on_new_message(self, event: events.NewMessage.Event) -> None:
         log.debug("%s: new message %s in %s", self.network, event.message.id, event.chat_id)
+
         async def handle() -> None:
             if not event.out:
                 await self._relay(event.message, edit=False)
@@ -305,11 +307,8 @@ class TelegramBridge:
 
     async def _relay(self, message: Any, *, edit: bool) -> None:
         assert self._sink is not None
-        log.debug("relay: get chat")
         chat = await message.get_chat()
-        log.debug("relay: get sender")
         sender = await message.get_sender()
-        log.debug("relay: convert")
         converted = convert.to_model(
             self.network, message, chat_title=convert.display_name(chat), sender=sender, edit=edit
         )
@@ -317,9 +316,7 @@ class TelegramBridge:
             return
         if converted.attachments:
             converted = await self._with_media(message, converted)
-        log.debug("relay: sink")
         await self._sink.message(converted)
-        log.debug("relay: stored")
 
     async def _with_media(self, message: Any, converted: Any) -> Any:
         from dataclasses import replace

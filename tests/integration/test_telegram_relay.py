@@ -126,7 +126,8 @@ async def test_messages_formatting_replies_edits_deletions_reactions_both_ways(
     world.delete(partner, [first.id], revoke=True)
     await poll(
         lambda: any(
-            e.source.get("type") == "m.room.redaction" and e.source.get("redacts") == event["event_id"]
+            e.source.get("type") == "m.room.redaction"
+            and e.source.get("redacts") == event["event_id"]
             for e in env.alice_view.events(env.portal)
         )
     )
@@ -144,23 +145,28 @@ def first_partner_copy_id(env: TelegramEnv, partner_message_id: int) -> int:
 async def test_photo_and_document_relay_both_ways(env: TelegramEnv) -> None:
     await env.start_daemon()
     world = env.sandbox.world
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    offer = "Предложение: 10 шт. по 5 EUR, поставка в декабре.\n".encode()
     world.send(env.partner, env.account, "photo", media=world.photo(PNG))
-    world.send(env.partner, env.account, "", media=world.document(pdf, "offer.pdf", "application/pdf"))
-    image = await poll(lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.image"])
-    files = await poll(lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.file"])
-    assert files[0]["content"]["body"] == "offer.pdf"
+    world.send(env.partner, env.account, "", media=world.document(offer, "offer.txt", "text/plain"))
+    image = await poll(
+        lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.image"]
+    )
+    files = await poll(
+        lambda: [e for e in env.relayed() if e["content"].get("msgtype") == "m.file"]
+    )
+    assert files[0]["content"]["filename"] == "offer.txt"
+    assert files[0]["content"]["body"] == "Pavel ACME"  # a file alone still says who sent it
     downloaded = await env.alice.download(mxc=image[0]["content"]["url"])
     assert downloaded.body == PNG
 
     upload, _ = await env.alice.upload(
-        lambda *_: pdf, content_type="application/pdf", filename="contract.pdf", filesize=len(pdf)
+        lambda *_: offer, content_type="text/plain", filename="contract.txt", filesize=len(offer)
     )
     await env.alice.room_send(
         env.portal,
         "m.room.message",
-        {"msgtype": "m.file", "body": "contract.pdf", "url": upload.content_uri,
-         "info": {"mimetype": "application/pdf", "size": len(pdf)}},
+        {"msgtype": "m.file", "body": "contract.txt", "url": upload.content_uri,
+         "info": {"mimetype": "text/plain", "size": len(offer)}},
     )  # fmt: skip
     upload_png, _ = await env.alice.upload(
         lambda *_: PNG, content_type="image/png", filename="dot.png", filesize=len(PNG)
@@ -172,13 +178,14 @@ async def test_photo_and_document_relay_both_ways(env: TelegramEnv) -> None:
          "info": {"mimetype": "image/png", "size": len(PNG)}},
     )  # fmt: skip
     sent = await poll(
-        lambda: len(got := [m for m in env.partner_sees() if m.sender == env.account.id]) >= 2
-        and got
+        lambda: (
+            len(got := [m for m in env.partner_sees() if m.sender == env.account.id]) >= 2 and got
+        )
     )
     document, photo = sent[0].media, sent[1].media
     assert isinstance(document, types.MessageMediaDocument)
-    assert world.media_bytes(document) == pdf
-    assert document.document.attributes[0].file_name == "contract.pdf"
+    assert world.media_bytes(document) == offer
+    assert document.document.attributes[0].file_name == "contract.txt"
     assert isinstance(photo, types.MessageMediaPhoto)
     assert world.media_bytes(photo) == PNG
 
@@ -188,7 +195,9 @@ async def test_flood_wait_mid_burst_delays_but_loses_nothing(env: TelegramEnv) -
     env.sandbox.flood_wait("SendMessageRequest", 5, after=60)
     started = time.monotonic()
     for i in range(200):
-        await env.alice.room_send(env.portal, "m.room.message", {"msgtype": "m.text", "body": f"burst {i}"})
+        await env.alice.room_send(
+            env.portal, "m.room.message", {"msgtype": "m.text", "body": f"burst {i}"}
+        )
     bridge = daemon.bridges["telegram"]
     waits = await poll(lambda: bridge.status()["flood_wait_until"], 60)
     assert waits > time.time()
@@ -213,7 +222,9 @@ async def test_lost_reply_is_retried_with_the_same_random_id(env: TelegramEnv) -
     assert all(r[1] for r in rows)
 
 
-async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(env: TelegramEnv) -> None:
+async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(
+    env: TelegramEnv,
+) -> None:
     await env.start_daemon()
     env.sandbox.world.send(env.partner, env.account, "before the stop")
     await relayed_body(env, "before the stop")
@@ -229,3 +240,74 @@ async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(env: 
     await poll(lambda: len(arrived()) >= 50, 60)
     assert arrived() == expected
     assert env.sandbox.calls["GetDifferenceRequest"] >= 2
+
+
+async def command(env: TelegramEnv, text: str, expect: str) -> str:
+    """Type ``text`` in the management room as the admin; the daemon's answer containing
+    ``expect``."""
+    await env.sec.room_send(env.admin_room, "m.room.message", {"msgtype": "m.text", "body": text})
+
+    def answer() -> str | None:
+        bodies = env.sec_view.bodies(env.admin_room, env.bot.user_id)
+        return next((b for b in bodies if expect in b), None)
+
+    return await poll(answer)
+
+
+async def invited_room(env: TelegramEnv, chat_id: int) -> str:
+    """Join the portal hgw opened for ``chat_id`` (the admin was invited to it)."""
+    assert env.daemon is not None
+    link = next(link for link in env.daemon.all_links() if link.external.chat_id == str(chat_id))
+    response = await env.sec.join(link.internal.chat_id)
+    assert getattr(response, "room_id", None) == link.internal.chat_id, response
+    return link.internal.chat_id
+
+
+async def test_unknown_contact_waits_in_reception_until_assigned(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    world = env.sandbox.world
+    stranger = world.add_user("Olga", last_name="Newco", username=f"newco_{env.tag}")
+    for text in ("Добрый день!", "Мы новый поставщик", "Можно прислать прайс?"):
+        world.send(stranger, env.account, text)
+    listed = await command(env, "!hgw reception", "Olga Newco")
+    assert f"telegram:{stranger.id}" in listed
+    assert "3 message(s)" in listed
+    assert not any("Добрый" in b for b in env.relayed_bodies())  # nothing relayed yet
+
+    await command(env, f"!hgw assign telegram:{stranger.id}", "is linked to")
+    portal = await invited_room(env, stranger.id)
+    bodies = await poll(
+        lambda: len(got := env.sec_view.bodies(portal, env.bot.user_id)) >= 3 and got
+    )
+    assert [b.split(": ", 1)[1] for b in bodies] == [
+        "Добрый день!",
+        "Мы новый поставщик",
+        "Можно прислать прайс?",
+    ]
+    assert "Nobody is waiting" in await command(env, "!hgw reception", "Nobody")
+
+    # later messages from the contact follow the same way; staff answers go back
+    world.send(stranger, env.account, "Спасибо!")
+    await poll(lambda: any("Спасибо!" in b for b in env.sec_view.bodies(portal, env.bot.user_id)))
+    await env.sec.room_send(portal, "m.room.message", {"msgtype": "m.text", "body": "Пришлите"})
+    await poll(
+        lambda: (
+            [m.text for m in world.history(stranger, env.account) if m.sender == env.account.id]
+            == ["Пришлите"]
+        )
+    )
+
+
+async def test_pm_opens_a_portal_with_a_new_contact(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    world = env.sandbox.world
+    contact = world.add_user("Ivan", username=f"ivan_{env.tag}")
+    await command(env, f"!hgw pm @ivan_{env.tag}", "Portal for Ivan")
+    portal = await invited_room(env, contact.id)
+    await env.sec.room_send(portal, "m.room.message", {"msgtype": "m.text", "body": "Здравствуйте"})
+    await poll(lambda: [m.text for m in world.history(contact, env.account)] == ["Здравствуйте"])
+    world.send(contact, env.account, "Добрый день")
+    await poll(
+        lambda: any("Добрый день" in b for b in env.sec_view.bodies(portal, env.bot.user_id))
+    )
+    assert "no Telegram user" in await command(env, "!hgw pm @nobody_here_x", "no Telegram user")

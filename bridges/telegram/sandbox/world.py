@@ -229,7 +229,7 @@ class World:
         """
         mine = self.accounts[sender.id]
         if random_id is not None and random_id in mine.random_ids:
-            raise SandboxError(400, "RANDOM_ID_DUPLICATE")
+            raise SandboxError(500, "RANDOM_ID_DUPLICATE")  # a 500 on Telegram too
         if reply_to is not None and self._live(sender.id, reply_to) is None:
             reply_to = None  # Telegram drops a reply to a message that is gone
         date = now()
