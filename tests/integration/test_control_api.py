@@ -12,20 +12,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import socket
 import stat
 from pathlib import Path
 
 import pytest
 
 from gateway.control.client import ControlClient, ControlError
-from gateway.model import ChatRef
+from gateway.control.server import ControlServer
+from gateway.errors import HgwError
+from gateway.model import ChatRef, Direction, Message
 from tests.integration.test_control_support import (  # noqa: F401 - fake_peer is a fixture
     fake_peer,
     running,
     until,
     write_config,
 )
-from tests.unit.relay import TELEGRAM
+from tests.unit.relay import PAVEL, TELEGRAM, partner
 
 pytestmark = pytest.mark.usefixtures("fake_peer")
 
@@ -213,6 +217,310 @@ async def test_send_from_the_tui_relays_mirrors_judges_and_audits(config_path: P
         ]
 
 
+def elsewhere(native: str, text: str, chat: ChatRef) -> Message:
+    """A partner's message in another external chat than acme's."""
+    return Message(chat, PAVEL, native, Direction.INBOUND, text=text)
+
+
 async def _delivered(client: ControlClient, message_id: int) -> bool:
     found = await client.call("message.get", id=message_id, context=0)
     return (found["message"]["delivery"] or {}).get("state") == "sent"
+
+
+async def test_sighup_with_a_broken_config_keeps_the_old_one_and_reports_it(
+    config_path: Path,
+) -> None:
+    async with running(config_path) as env:
+        admin = await env.client("sec")
+        assert (await admin.call("status"))["last_reload_error"] is None
+        good = config_path.read_text()
+        config_path.write_text(good + '\n[[links]]\nid = 3\ninternal_room = "!x:i"\n')
+        os.kill(os.getpid(), signal.SIGHUP)  # the real signal, through the daemon's handler
+        await until(lambda: _reload_error(admin))
+        error = (await admin.call("status"))["last_reload_error"]
+        assert "links[2].id: must be a string" in error
+        await env.matrix.wait_for(1)
+        notice = env.matrix.delivered[0]
+        assert notice.target.chat_id == "!admin:internal.test"
+        assert notice.text.startswith("⚠ Config reload refused; the running config stays in force")
+        assert "links[2].id: must be a string" in notice.text
+        # the old config still relays
+        await env.telegram.sink.message(partner("p1", "still relayed"))
+        await env.matrix.wait_for(2)
+        assert env.matrix.delivered[1].text == "Pavel: still relayed"
+        # a good reload clears the error
+        config_path.write_text(good)
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(lambda: _reload_ok(admin))
+
+
+async def _reload_error(client: ControlClient) -> bool:
+    return (await client.call("status"))["last_reload_error"] is not None
+
+
+async def _reload_ok(client: ControlClient) -> bool:
+    return (await client.call("status"))["last_reload_error"] is None
+
+
+async def test_history_pages_unread_and_mark_read(config_path: Path) -> None:
+    async with running(config_path) as env:
+        for i in range(7):
+            await env.telegram.sink.message(partner(f"p{i}", f"message {i}"))
+        alice = await env.client("alice")
+        [conversation] = await alice.call("conversations.list")
+        assert conversation["unread"] == 7
+        assert conversation["last"]["preview"] == "message 6"
+        assert conversation["external"] == {"network": "telegram", "chat_id": "100", "title": None}
+        page = await alice.call("history", link_id="acme", limit=3)
+        assert [m["text"] for m in page["messages"]] == ["message 4", "message 5", "message 6"]
+        assert page["more"] is True
+        older = await alice.call(
+            "history", link_id="acme", limit=3, before=page["messages"][0]["id"]
+        )
+        assert [m["text"] for m in older["messages"]] == ["message 1", "message 2", "message 3"]
+        oldest = await alice.call("history", link_id="acme", before=older["messages"][0]["id"])
+        assert ([m["text"] for m in oldest["messages"]], oldest["more"]) == (["message 0"], False)
+        view = page["messages"][2]
+        assert (view["direction"], view["sender_name"], view["link_id"]) == (
+            "inbound",
+            "Pavel",
+            "acme",
+        )
+        await alice.call("conversations.mark_read", link_id="acme", message_id=view["id"] - 2)
+        assert (await alice.call("conversations.list"))[0]["unread"] == 2
+        # read markers are per OS user
+        admin = await env.client("sec")
+        assert (await admin.call("conversations.list"))[0]["unread"] == 7
+        context = await alice.call("message.get", id=view["id"] - 3, context=2)
+        assert [m["text"] for m in context["before"]] == ["message 1", "message 2"]
+        assert [m["text"] for m in context["after"]] == ["message 4", "message 5"]
+        with pytest.raises(ControlError) as missing:
+            await alice.call("message.get", id=9999)
+        assert missing.value.code == -32004
+
+
+async def test_search_is_scoped_to_the_operators_links(config_path: Path) -> None:
+    async with running(config_path) as env:
+        await env.telegram.sink.message(partner("p1", "invoice for acme"))
+        globex = ChatRef(TELEGRAM, "200")
+        await env.telegram.sink.message(elsewhere("g1", "invoice for globex", globex))
+        alice = await env.client("alice")
+        found = await alice.call("search", query="invoice")
+        assert [(h["text"], h["link_id"]) for h in found] == [("invoice for acme", "acme")]
+        assert "[invoice]" in found[0]["snippet"]
+        admin = await env.client("sec")
+        assert len(await admin.call("search", query="invoice")) == 2
+        only = await admin.call("search", query="invoice", link_id="globex")
+        assert [h["text"] for h in only] == ["invoice for globex"]
+        with pytest.raises(ControlError) as refused:
+            await alice.call("search", query="invoice", link_id="globex")
+        assert refused.value.code == -32003
+
+
+POLICY = """
+[[rules]]
+name = "no-word-secret"
+kinds = ["marking"]
+direction = "outbound"
+action = "allow"
+
+[[detectors]]
+kind = "project_x"
+keywords = ["project x"]
+
+[[rules]]
+name = "project-x-held"
+kinds = ["project_x"]
+direction = "outbound"
+action = "hold"
+"""
+
+
+async def test_policy_get_set_test_and_it_survives_reload(config_path: Path) -> None:
+    async with running(config_path) as env:
+        admin = await env.client("sec")
+        before = await admin.call("policy.get")
+        assert before["source"] == "config"
+        assert "no-cards-secrets-markings-out" in [r["name"] for r in before["rules"]]
+        tested = await admin.call("policy.test", text=f"pay to {CARD}")
+        assert tested["action"] == "block"
+        assert tested["findings"][0]["kind"] == "card"
+        assert tested["findings"][0]["text"].replace(" ", "") == CARD.replace(" ", "")
+
+        with pytest.raises(ControlError) as bad:
+            await admin.call(
+                "policy.set", toml='[[rules]]\nname = "r1"\naction = "explode"\nkinds = ["card"]'
+            )
+        assert bad.value.code == -32602
+        assert "'r1'" in bad.value.message
+        assert "action" in bad.value.message
+        with pytest.raises(ControlError) as not_toml:
+            await admin.call("policy.set", toml="[[rules")
+        assert not_toml.value.code == -32602
+
+        assert await admin.call("policy.set", toml=POLICY) == {"rules": 2}
+        after = await admin.call("policy.get")
+        assert (after["source"], after["toml"]) == ("store", POLICY)
+        alice = await env.client("alice")
+        held = await alice.call("send", link_id="acme", text="about Project X tomorrow")
+        assert (held["action"], held["rules"]) == ("hold", ["project-x-held"])
+        card = await alice.call("send", link_id="acme", text=f"card {CARD}")
+        assert card["action"] == "allow"  # the stored policy has no card rule
+
+        env.daemon.reload()  # the config file's [policy] does not come back on reload
+        assert (await admin.call("policy.get"))["source"] == "store"
+        again = await alice.call("send", link_id="acme", text="project x again")
+        assert again["action"] == "hold"
+        records = (await admin.call("audit.page", limit=500))["records"]
+        [record] = [r for r in records if r["action"] == "policy.set"]
+        assert record["actor"] == "os:sec"
+        assert record["details"]["old_sha256"] is None
+        assert len(record["details"]["new_sha256"]) == 64
+
+    async with running(config_path) as env:  # and a restart
+        admin = await env.client("sec")
+        assert (await admin.call("policy.get"))["source"] == "store"
+        assert (await admin.call("policy.test", text="project x"))["action"] == "hold"
+
+
+async def test_subscribe_streams_only_what_the_caller_may_read(config_path: Path) -> None:
+    async with running(config_path) as env:
+        alice = await env.client("alice")
+        admin = await env.client("sec")
+        assert await alice.call("subscribe", topics=["messages", "approvals"]) == {}
+        await admin.call("subscribe")
+        with pytest.raises(ControlError):
+            await alice.call("subscribe", topics=["gossip"])
+        globex = ChatRef(TELEGRAM, "200")
+        await env.telegram.sink.message(elsewhere("g1", "for globex only", globex))
+        await env.telegram.sink.message(partner("a1", "for acme"))
+        held = await alice.call("send", link_id="acme", text=f"INN {INN}")
+
+        alice_events = alice.events()
+        seen = []
+        while len([e for e in seen if e["topic"] == "approval"]) < 1:
+            seen.append(await asyncio.wait_for(anext(alice_events), 5))
+        texts = {e["message"]["text"] for e in seen if e["topic"] == "message"}
+        assert "for acme" in texts
+        assert "for globex only" not in texts
+        approval = next(e["approval"] for e in seen if e["topic"] == "approval")
+        assert (approval["message_id"], approval["state"]) == (held["message_id"], "pending")
+
+        admin_events = admin.events()
+        admin_seen = set()
+        while "for globex only" not in admin_seen:
+            event = await asyncio.wait_for(anext(admin_events), 5)
+            if event["topic"] == "message":
+                admin_seen.add(event["message"]["text"])
+        # a decision is an event too
+        await admin.call("approvals.reject", id=approval["id"], reason="no personal data")
+        while True:
+            event = await asyncio.wait_for(anext(alice_events), 5)
+            if event["topic"] == "approval":
+                assert event["approval"]["state"] == "rejected"
+                break
+
+
+async def test_links_and_contacts_are_admin_business_and_audited(config_path: Path) -> None:
+    async with running(config_path) as env:
+        admin = await env.client("sec")
+        created = await admin.call(
+            "links.create",
+            id="initech",
+            internal_room="!initech:internal.test",
+            external_network="telegram",
+            external_chat="300",
+        )
+        assert (created["id"], created["source"]) == ("initech", "runtime")
+        with pytest.raises(ControlError) as exists:
+            await admin.call(
+                "links.create",
+                id="initech",
+                internal_room="!y:internal.test",
+                external_network="telegram",
+                external_chat="301",
+            )
+        assert exists.value.code == -32010
+        sources = {x["id"]: x["source"] for x in await admin.call("links.list")}
+        assert sources == {"acme": "config", "globex": "config", "initech": "runtime"}
+        with pytest.raises(ControlError) as from_config:
+            await admin.call("links.remove", id="acme")
+        assert "comes from the config file" in from_config.value.message
+        assert await admin.call("links.remove", id="initech") == {}
+        with pytest.raises(ControlError) as gone:
+            await admin.call("links.remove", id="initech")
+        assert gone.value.code == -32004
+
+        stranger = ChatRef(TELEGRAM, "777", "Stranger")
+        await env.telegram.sink.message(elsewhere("s1", "hello, who is this?", stranger))
+        [waiting] = await admin.call("contacts.reception")
+        assert (waiting["chat_id"], waiting["messages"]) == ("777", 1)
+        carol = await env.client("carol")
+        assert len(await carol.call("contacts.reception")) == 1
+        linked = await admin.call(
+            "contacts.assign", network="telegram", chat_id="777", internal_room="!new:internal.test"
+        )
+        assert linked["internal"]["chat_id"] == "!new:internal.test"
+        await env.matrix.wait_for(1)
+        assert env.matrix.delivered[0].text == "Pavel: hello, who is this?"
+        assert await admin.call("contacts.reception") == []
+        records = (await admin.call("audit.page", limit=500))["records"]
+        actions = [(r["actor"], r["action"]) for r in records if r["action"].startswith("link.")]
+        assert actions == [("os:sec", "link.created"), ("os:sec", "link.removed"),
+                           ("os:sec", "link.created")]  # fmt: skip
+
+
+async def test_audit_pages_and_verify(config_path: Path) -> None:
+    async with running(config_path) as env:
+        for i in range(5):
+            await env.telegram.sink.message(partner(f"p{i}", f"m{i}"))
+        carol = await env.client("carol")
+        first = await carol.call("audit.page", limit=2)
+        assert [r["seq"] for r in first["records"]] == [1, 2]
+        assert first["more"] is True
+        rest = await carol.call("audit.page", after_seq=2, limit=500)
+        assert [r["seq"] for r in rest["records"]] == [3, 4, 5]
+        assert rest["more"] is False
+        assert await carol.call("audit.verify") == {"ok": True, "records": 5}
+
+
+async def test_stale_socket_is_replaced_and_a_live_one_refuses_a_second_server(
+    config_path: Path,
+) -> None:
+    env_socket = config_path.parent / "run" / "hgw" / "control.sock"
+    env_socket.parent.mkdir(parents=True, mode=0o700)
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(env_socket))
+    stale.close()  # a socket file nobody answers on: what a crash leaves
+    async with running(config_path) as env:
+        assert (await (await env.client()).call("status"))["outbox"]["failed"] == 0
+        second = ControlServer(env.daemon)
+        with pytest.raises(HgwError, match="another hgw daemon answers on"):
+            await second.start()
+        assert env.socket.exists()  # the live daemon's socket was left alone
+
+
+async def test_client_reconnects_and_subscribes_again_after_a_restart(config_path: Path) -> None:
+    states: list[tuple[bool, str]] = []
+    async with running(config_path) as env:
+        client = ControlClient(env.socket, on_state=lambda up, why: states.append((up, why)))
+        await client.connect()
+        assert states == [(True, "connected")]
+        await client.call("subscribe", topics=["messages"])
+    await until(lambda: _went_down(states))
+    with pytest.raises(ConnectionError):
+        await client.call("status")
+    async with running(config_path) as env:
+        await until(lambda: _came_back(states), timeout=15)
+        await env.telegram.sink.message(partner("p9", "after the restart"))
+        event = await asyncio.wait_for(anext(client.events()), 5)
+        assert event["message"]["text"] == "after the restart"
+        await client.close()
+
+
+async def _went_down(states: list[tuple[bool, str]]) -> bool:
+    return any(not up for up, _ in states)
+
+
+async def _came_back(states: list[tuple[bool, str]]) -> bool:
+    return len(states) >= 3 and states[-1] == (True, "connected")
