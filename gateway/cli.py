@@ -12,10 +12,19 @@ import sys
 from collections.abc import Sequence
 
 from gateway import __version__
-from gateway.commands import EXIT_USAGE, HelpFormatter, audit_cmd, config_cmd, run, search, tui
+from gateway.commands import (
+    EXIT_USAGE,
+    HelpFormatter,
+    audit_cmd,
+    config_cmd,
+    run,
+    search,
+    telegram_cmd,
+    tui,
+)
 from gateway.errors import HgwError
 
-COMMAND_MODULES = [config_cmd, run, search, audit_cmd, tui]
+COMMAND_MODULES = [config_cmd, run, telegram_cmd, search, audit_cmd, tui]
 
 
 def _optional_modules() -> list[object]:

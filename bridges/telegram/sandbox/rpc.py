@@ -94,6 +94,10 @@ def _config(session: Session, request: Any) -> Any:
     )  # fmt: skip
 
 
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
 # -- login -------------------------------------------------------------------------------------
 
 
@@ -103,7 +107,7 @@ def _send_code(session: Session, request: Any) -> Any:
         raise SandboxError(400, "PHONE_NUMBER_INVALID")
     code = f"{secrets.randbelow(100000):05d}"
     code_hash = secrets.token_hex(8)
-    session.world.login_codes[request.phone_number] = code
+    session.world.login_codes[_digits(request.phone_number)] = code
     session.codes[code_hash] = code
     return types.auth.SentCode(types.auth.SentCodeTypeApp(length=5), code_hash)
 

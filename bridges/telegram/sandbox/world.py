@@ -169,7 +169,7 @@ class World:
         self.authorizations: dict[int, int] = {}
         """auth key id → the user it is logged in as."""
         self.login_codes: dict[str, str] = {}
-        """phone → the code Telegram "sent" (tests read it here)."""
+        """phone digits → the code Telegram "sent" (read it with :meth:`login_code`)."""
         self.bot_tokens: dict[str, int] = {}
 
     # -- people -------------------------------------------------------------------------------
@@ -206,6 +206,10 @@ class World:
         return next(
             (u for u in self.users.values() if u.phone and u.phone.lstrip("+") == digits), None
         )
+
+    def login_code(self, phone: str) -> str:
+        """The last login code sent to ``phone`` — what the account's other devices show."""
+        return self.login_codes["".join(c for c in phone if c.isdigit())]
 
     def authorize(self, auth_key_id: int, user: SandboxUser) -> None:
         self.authorizations[auth_key_id] = user.id
