@@ -19,12 +19,13 @@ from gateway.commands import (
     config_cmd,
     run,
     search,
+    status,
     telegram_cmd,
     tui,
 )
 from gateway.errors import HgwError
 
-COMMAND_MODULES = [config_cmd, run, telegram_cmd, search, audit_cmd, tui]
+COMMAND_MODULES = [config_cmd, run, telegram_cmd, search, status, audit_cmd, tui]
 
 
 def _optional_modules() -> list[object]:
