@@ -524,3 +524,32 @@ async def _went_down(states: list[tuple[bool, str]]) -> bool:
 
 async def _came_back(states: list[tuple[bool, str]]) -> bool:
     return len(states) >= 3 and states[-1] == (True, "connected")
+
+
+async def test_edit_own_message_relays_an_edit(config_path: Path) -> None:
+    async with running(config_path) as env:
+        alice = await env.client("alice")
+        sent = await alice.call("send", link_id="acme", text="meet at 10")
+        await env.telegram.wait_for(1)
+        edited = await alice.call("edit", message_id=sent["message_id"], text="meet at 11")
+        assert (edited["message_id"], edited["action"]) == (sent["message_id"], "allow")
+        await env.telegram.wait_for(2)
+        edit = env.telegram.delivered[1]
+        assert (edit.operation.value, edit.text) == ("edit", "meet at 11")
+        assert edit.target_remote_id == "telegram-remote-1"  # the copy the partner has
+        [view] = (await alice.call("history", link_id="acme"))["messages"]
+        assert (view["text"], view["edited"]) == ("meet at 11", True)
+        await env.matrix.wait_for(2)
+        assert env.matrix.delivered[1].text == "Alice (via hgw, edited): meet at 11"
+
+        await env.telegram.sink.message(partner("p1", "ok"))
+        partner_id = (await alice.call("history", link_id="acme"))["messages"][-1]["id"]
+        with pytest.raises(ControlError) as theirs:
+            await alice.call("edit", message_id=partner_id, text="forged")
+        assert theirs.value.code == -32010
+        carol = await env.client("carol")
+        with pytest.raises(ControlError) as auditor:
+            await carol.call("edit", message_id=sent["message_id"], text="x")
+        assert auditor.value.code == -32003
+        records = (await carol.call("audit.page", limit=500))["records"]
+        assert ("os:alice", "message.edited") in [(r["actor"], r["action"]) for r in records]
