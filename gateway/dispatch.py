@@ -37,6 +37,9 @@ from gateway.store.outbox import OutboxRow, OutboxState, now_ms
 
 log = logging.getLogger(__name__)
 
+LONG_WAIT_NOTICE_SECONDS = 60.0
+"""A wait the network asks for (FLOOD_WAIT) this long or longer is told to the sender."""
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -99,6 +102,8 @@ class Dispatcher:
         self._stopping = False
         self.asked_waits: set[int] = set()
         """Rows whose current wait the network asked for (flood wait): never cut short."""
+        self._waits_told: set[int] = set()
+        """Rows whose sender was told about a long network-imposed wait (once each)."""
 
     def subscribe(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -198,11 +203,34 @@ class Dispatcher:
         else:
             self.asked_waits.add(row.id)
         next_at = now_ms() + int(wait * 1000)
+        tell = self._should_tell_about_wait(row, err)
 
-        async def record(conn: aiosqlite.Connection) -> None:
+        async def record(conn: aiosqlite.Connection) -> ChatRef | None:
             await outbox.mark_retry(conn, row.id, error=str(err), next_attempt_at=next_at)
+            if tell is None:
+                return None
+            minutes = max(1, round(wait / 60))
+            await outbox.add(
+                conn,
+                target=tell,
+                operation=OperationKind.NOTICE,
+                payload={
+                    "text": f"⏳ {row.target.network.capitalize()} asked hgw to wait about"
+                    f" {minutes} min before sending more. Your message is queued and will be"
+                    " delivered in order; nothing is lost.",
+                    "kind": MessageKind.NOTICE.value,
+                    "reply_to_message": row.message_id,
+                    "accepted_at": now_ms(),
+                },
+                message_id=row.message_id,
+                link_id=row.link_id,
+            )
+            return tell
 
-        await self._store.write(record)
+        told = await self._store.write(record)
+        if told is not None:
+            self._waits_told.add(row.id)
+            self.wake(told)
         log.warning(
             "delivery %d to %s:%s failed (%s); retry in %.1fs",
             row.id,
@@ -213,6 +241,19 @@ class Dispatcher:
         )
         self.publish(DeliveryEvent(row.id, row.target, "retry", str(err), wait))
         return wait
+
+    def _should_tell_about_wait(self, row: OutboxRow, err: TransientBridgeError) -> ChatRef | None:
+        """The chat to tell, once per message, that the network asked for a long pause."""
+        source = row.payload.get("source_chat")
+        if (
+            err.retry_after is None
+            or err.retry_after < LONG_WAIT_NOTICE_SECONDS
+            or row.operation is OperationKind.NOTICE
+            or not source
+            or row.id in self._waits_told
+        ):
+            return None
+        return ChatRef(NetworkName(source[0]), source[1])
 
     async def _fail(self, row: OutboxRow, reason: str) -> None:
         """Mark failed, audit it, and tell the sender in the chat the message came from."""

@@ -276,3 +276,22 @@ async def test_slow_attachment_check_is_held_without_stalling_the_loop(
     await router.message(staff("$next", "plain text still flows"))
     await telegram.wait_for(1)
     assert telegram.delivered[0].text == "plain text still flows"
+
+
+async def test_a_long_flood_wait_is_told_to_the_sender_once(env) -> None:
+    store, router, dispatcher, matrix, telegram = env
+    telegram.transient_failures[""] = 2  # two FLOOD_WAIT answers in a row
+    telegram.retry_after = 300
+    await router.message(staff("$slow", "hello partner"))
+    await matrix.wait_for(1)
+    [notice] = matrix.delivered
+    assert notice.operation is OperationKind.NOTICE
+    assert "wait about 5 min" in notice.text
+    assert "nothing is lost" in notice.text
+    for _ in range(2):  # as if the waits had passed
+        await store.write(lambda c: c.execute("UPDATE outbox SET next_attempt_at = 0"))
+        dispatcher.wake(LINK.external)
+        await asyncio.sleep(0.2)
+    await telegram.wait_for(1)
+    assert [d.text for d in telegram.delivered] == ["hello partner"]
+    assert len(matrix.delivered) == 1  # told once, not on every retry
