@@ -59,7 +59,7 @@ class TelegramEnv:
     def config_path(self) -> Path:
         return self.directory / "config.toml"
 
-    def write_config(self, extra: str = "") -> None:
+    def write_config(self, extra: str = "", *, telegram_extra: str = "") -> None:
         secrets = self.directory / "secrets"
         secrets.mkdir(mode=0o700, exist_ok=True)
         secret_file(secrets / "bot", self.bot.password)
@@ -80,6 +80,7 @@ admins = ["{self.sec_user.user_id}"]
 api_id = 12345
 api_hash_file = "secrets/api-hash"
 phone = "{self.account.phone}"
+{telegram_extra}
 
 [[links]]
 id = "acme"

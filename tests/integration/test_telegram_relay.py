@@ -311,3 +311,27 @@ async def test_pm_opens_a_portal_with_a_new_contact(env: TelegramEnv) -> None:
         lambda: any("Добрый день" in b for b in env.sec_view.bodies(portal, env.bot.user_id))
     )
     assert "no Telegram user" in await command(env, "!hgw pm @nobody_here_x", "no Telegram user")
+
+
+async def test_portal_mode_opens_a_portal_and_policy_holds_until_assigned(env: TelegramEnv) -> None:
+    env.write_config(telegram_extra='unknown_contacts = "portal"')
+    await env.start_daemon()
+    world = env.sandbox.world
+    stranger = world.add_user("Boris", username=f"boris_{env.tag}")
+    world.send(stranger, env.account, "Здравствуйте, это Борис")
+    # the portal opens at once, but the default policy holds what an unknown contact says
+    assert env.daemon is not None
+    await poll(env.daemon.approvals.pending)
+    notice = await command(env, "!hgw approvals", "unknown-contacts-held")
+    approval = int(notice.split("#", 1)[1].split()[0])
+    portal = await invited_room(env, stranger.id)
+    assert any(link.id == f"auto-telegram-{stranger.id}" for link in env.daemon.all_links())
+    await command(env, f"!hgw approve {approval}", "approved")
+    await poll(lambda: any("Борис" in b for b in env.sec_view.bodies(portal, env.bot.user_id)))
+    # an admin assigns the contact: the same room, now a known contact, nothing held
+    await command(env, f"!hgw assign telegram:{stranger.id}", "is linked to")
+    world.send(stranger, env.account, "Второе сообщение")
+    await poll(lambda: any("Второе" in b for b in env.sec_view.bodies(portal, env.bot.user_id)))
+    assert [link.id for link in env.daemon.all_links() if link.internal.chat_id == portal] == [
+        f"telegram-{stranger.id}"
+    ]
