@@ -99,7 +99,7 @@ async def test_policy_tester_shows_findings_and_decision(daemon_env: DaemonEnv) 
         rules = app.screen.query_one("#rules", KeyTable)
         await wait_for(pilot, lambda: rules.row_count > 0)
         assert HOLD_RULE in [rules.get_row_at(i)[0] for i in range(rules.row_count)]
-        await pilot.press("t", *"Паспорт: ИНН 7707083893", "enter")
+        await pilot.press("t", *"Реквизиты: ИНН 7707083893", "enter")
         findings = app.screen.query_one("#findings", KeyTable)
         await wait_for(pilot, lambda: findings.row_count == 1)
         assert findings.get_row_at(0)[:2] == ["inn", "7707083893"]

@@ -122,7 +122,7 @@ class PolicyScreen(HgwScreen):
     def _run_test(self) -> None:
         text = self.query_one("#tester-text", Input).value
         link = self.query_one("#tester-link", Select).value
-        self.test(text, None if link is Select.BLANK else str(link))
+        self.test(text, link if isinstance(link, str) else None)
 
     @work(exclusive=True, group="policy-test")
     async def test(self, text: str, link_id: str | None) -> None:

@@ -157,11 +157,19 @@ class Timeline(ScrollView, can_focus=True):
         self.more = more
         self._relayout()
         index = self._position(focus_id) if focus_id else None
-        self.cursor = len(self.messages) - 1 if index is None else index
-        if focus_id is None:
-            self.scroll_end(animate=False, immediate=True)
-        else:
+        self.set_reactive(Timeline.cursor, len(self.messages) - 1 if index is None else index)
+        self.post_message(self.Selected(self, self.current))
+        # the new virtual size takes effect with the next layout; scroll after it
+        self.call_after_refresh(self._place, index is not None)
+
+    def _place(self, centre: bool) -> None:
+        if not self.messages:
+            return
+        if centre:
             self._center(self.cursor)
+        else:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._maybe_load_older()
 
     def prepend(self, older: list[MessageView], *, more: bool) -> None:
         """Add older messages at the top without moving what is on screen."""
@@ -384,6 +392,8 @@ class Timeline(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
         self.post_message(self.Selected(self, self.current))
+        if y < self.scrollable_content_region.height * 3:
+            self._maybe_load_older()
 
     async def _on_click(self, event: events.Click) -> None:
         line = round(self.scroll_offset.y) + event.y
