@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from tui.format import stamp
 from tui.screens.prompt import text_prompt
@@ -173,6 +173,10 @@ class ApprovalsScreen(HgwScreen):
             from tui.messages import OpenMessage
 
             self.app.post_message(OpenMessage(approval["link_id"], approval["message_id"]))
+
+    @on(DataTable.RowSelected, "#approvals")
+    def _row_selected(self) -> None:
+        self.action_open()
 
     @work(group="approvals-decide")
     async def decide(self, method: str, **params: Any) -> None:

@@ -256,10 +256,15 @@ class Timeline(ScrollView, can_focus=True):
 
     # -- rendering ----------------------------------------------------------------------------
 
+    def _line_at(self, y: int) -> int:
+        """The timeline line shown on row ``y``; a short chat sits at the bottom, as in chats."""
+        gap = max(0, self.scrollable_content_region.height - self._starts[-1])
+        return round(self.scroll_offset.y) + y - gap
+
     def render_line(self, y: int) -> Strip:
-        line = round(self.scroll_offset.y) + y
+        line = self._line_at(y)
         width = self.scrollable_content_region.width
-        if not self.messages or line >= self._starts[-1]:
+        if not self.messages or not 0 <= line < self._starts[-1]:
             return Strip.blank(width, self.rich_style)
         index = bisect_right(self._starts, line) - 1
         selected = index == self.cursor
@@ -396,8 +401,8 @@ class Timeline(ScrollView, can_focus=True):
             self._maybe_load_older()
 
     async def _on_click(self, event: events.Click) -> None:
-        line = round(self.scroll_offset.y) + event.y
-        if self.messages and line < self._starts[-1]:
+        line = self._line_at(event.y)
+        if self.messages and 0 <= line < self._starts[-1]:
             self.cursor = bisect_right(self._starts, line) - 1
 
     # -- loading older pages ------------------------------------------------------------------

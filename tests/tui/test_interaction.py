@@ -1,0 +1,188 @@
+"""Keys, mouse, palette, help, keymap and roles — against the real daemon unless noted."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.errors import ConfigError
+from tests.tui.daemon_env import DaemonEnv
+from tests.tui.helpers import wait_for
+from tests.unit.relay import TELEGRAM, partner
+from tui.app import binding_ids, build_app
+from tui.keymap import load_keymap
+from tui.screens.approvals import ApprovalsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.inbox import InboxScreen
+from tui.widgets.table import KeyTable
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+async def started(pilot, app) -> InboxScreen:
+    await wait_for(pilot, lambda: app.resyncs >= 1)
+    screen = app.screen
+    assert isinstance(screen, InboxScreen)
+    await wait_for(pilot, lambda: len(screen.conversation_list.items) == 2)
+    return screen
+
+
+async def test_vi_keys_and_the_mouse_in_the_inbox_and_timeline(daemon_env: DaemonEnv) -> None:
+    for i in range(5):
+        await daemon_env.inject(TELEGRAM, partner(str(i), f"line {i}", sent_at=T0))
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot, app)
+        listing = screen.conversation_list
+        assert listing.cursor == 0
+        await pilot.press("j")
+        assert listing.cursor == 1
+        await pilot.press("g")
+        assert listing.cursor == 0
+        await pilot.press("G")
+        assert listing.cursor == 1
+        acme = listing.index_of("acme")
+        # a click on the conversation opens it (rows are two lines high)
+        await pilot.click(listing, offset=(5, acme * 2))
+        await wait_for(pilot, lambda: len(screen.timeline.messages) == 5)
+        timeline = screen.timeline
+        timeline.focus()
+        assert timeline.cursor == 4
+        await pilot.press("k", "k")
+        assert timeline.current["text"] == "line 2"
+        await pilot.press("g")
+        assert timeline.current["text"] == "line 0"
+        await pilot.press("G")
+        assert timeline.current["text"] == "line 4"
+
+
+async def test_next_unread_jumps_to_the_conversation_with_news(daemon_env: DaemonEnv) -> None:
+    await daemon_env.inject(TELEGRAM, partner("1", "news", sent_at=T0))
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot, app)
+        screen.conversation_list.move_to(screen.conversation_list.index_of("globex"))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen.open_link == "acme")
+        await wait_for(pilot, lambda: screen.conversation_list.current["unread"] == 0)
+
+
+async def test_palette_offers_the_commands_of_the_current_screen(daemon_env: DaemonEnv) -> None:
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Inbox: next unread conversation" in titles
+        assert not any(t.startswith("Approvals:") for t in titles)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Approvals: approve selected" in titles
+        assert "Go to Inbox" in titles
+        assert not any(t.startswith("Inbox:") for t in titles)
+
+
+async def test_f1_lists_every_binding_with_its_id_and_remapped_keys(daemon_env) -> None:
+    app = build_app(daemon_env.socket, keymap={"inbox.next_unread": "u"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot, app)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        table = app.screen.query_one(KeyTable)
+        rows = {table.get_row_at(i)[3]: table.get_row_at(i) for i in range(table.row_count)}
+        assert set(rows) == binding_ids()
+        assert rows["inbox.next_unread"][1] == "u"
+        assert rows["app.approvals"][1] == "f3"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        # the remapped key works, the old one does not
+        await daemon_env.inject(TELEGRAM, partner("1", "news", sent_at=T0))
+        await wait_for(pilot, lambda: screen.conversation_list.items[0]["unread"] == 1)
+        screen.conversation_list.move_to(1)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert screen.open_link is None
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.open_link == "acme")
+
+
+def test_keymap_file_is_checked(tmp_path) -> None:
+    path = tmp_path / "tui.toml"
+    assert load_keymap(path, binding_ids()) == {}
+    path.write_text('[keys]\n"inbox.next_unread" = "u"\n"app.approvals" = "f3,ctrl+a"\n')
+    assert load_keymap(path, binding_ids()) == {
+        "inbox.next_unread": "u",
+        "app.approvals": "f3,ctrl+a",
+    }
+    path.write_text('[keys]\n"inbox.nxt" = "u"\n')
+    with pytest.raises(ConfigError, match=r"'inbox\.nxt' is not a binding id"):
+        load_keymap(path, binding_ids())
+
+
+async def test_an_auditor_sees_no_write_actions_and_the_server_refusal(short_dir) -> None:
+    env = DaemonEnv(short_dir, role="auditor")
+    await env.start()
+    try:
+        await env.inject(TELEGRAM, partner("1", "hello", sent_at=T0))
+        app = build_app(env.socket)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await started(pilot, app)
+            assert app.role == "auditor"
+            assert screen.composer.input.disabled
+            assert "read-only (auditor)" in screen.composer.input.placeholder
+            assert screen.check_action("reply", ()) is False
+            await pilot.press("f3")
+            await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen))
+            approvals = app.screen
+            assert approvals.check_action("approve", ()) is False
+            shown = {b.binding.action for b in approvals.active_bindings.values() if b.enabled}
+            assert "approve" not in shown
+            # if it is tried anyway, the daemon's own refusal is what the user reads
+            approvals.decide("approvals.approve", id=1)
+            await wait_for(pilot, lambda: any("forbidden" in n.message.lower() or "auditor" in
+                                              n.message for n in app._notifications))  # fmt: skip
+    finally:
+        await env.stop()
+
+
+async def test_audit_screen_verifies_and_exports(daemon_env: DaemonEnv, tmp_path) -> None:
+    for i in range(3):
+        await daemon_env.inject(TELEGRAM, partner(str(i), f"m{i}", sent_at=T0 + timedelta(i)))
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("f5")
+        table = app.screen.query_one("#audit", KeyTable)
+        await wait_for(pilot, lambda: table.row_count >= 3)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: "intact" in app.screen.verdict)
+        target = tmp_path / "audit.jsonl"
+        await pilot.press("x")
+        field = app.screen.query_one("#field-text")
+        field.value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists() and target.stat().st_size > 0)
+        records = [json.loads(line) for line in target.read_text().splitlines()]
+        assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+        assert len(records) == table.row_count
+
+
+async def test_links_screen_creates_a_link(daemon_env: DaemonEnv) -> None:
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("f6")
+        links = app.screen.query_one("#links", KeyTable)
+        await wait_for(pilot, lambda: links.row_count == 2)
+        await pilot.press("c")
+        form = app.screen
+        form.query_one("#field-id").value = "initech"
+        form.query_one("#field-internal_room").value = "!initech:internal.test"
+        form.query_one("#field-external_chat").value = "300"
+        form.query_one("#field-format").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: links.row_count == 3)
+        assert links.get_row("initech")[-1] == "runtime"
+        assert any(link.id == "initech" for link in daemon_env.daemon.all_links())
