@@ -92,6 +92,13 @@ class ControlConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    host: str
+    """Loopback only (``127.0.0.1``, ``::1`` or ``localhost``): the figures name links and chats."""
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class MatrixConfig:
     homeserver: str
     """Client-server API base URL, e.g. ``https://matrix.example.org``."""
@@ -139,6 +146,8 @@ class Config:
     policy: Any
     partners: Mapping[str, MatrixConfig] = field(default_factory=dict)
     """External Matrix homeservers (partner organisations), by network name."""
+    metrics: MetricsConfig | None = None
+    """``[metrics] listen``: the Prometheus endpoint, off when absent."""
     """A :class:`gateway.policy.PolicySet`; typed loosely to keep config free of policy imports."""
 
     def secrets(self) -> list[Secret]:
@@ -203,8 +212,25 @@ def parse_config(text: str, path: Path) -> Config:
     if telegram is None and any(link.external.network == "telegram" for link in links):
         raise root.error("links", "a link uses telegram but [telegram] is not configured")
     policy = _policy(root, source)
+    metrics = _metrics(root.table("metrics"))
     root.finish()
-    return Config(path, gateway, store, control, matrix, telegram, tuple(links), policy, partners)
+    return Config(
+        path, gateway, store, control, matrix, telegram, tuple(links), policy, partners, metrics
+    )
+
+
+def _metrics(t: TableReader | None) -> MetricsConfig | None:
+    if t is None:
+        return None
+    listen = t.string("listen", "127.0.0.1:9464")
+    host, _, port_text = listen.rpartition(":")
+    host = host.strip("[]")
+    if host not in ("127.0.0.1", "::1", "localhost") or not port_text.isdigit():
+        raise t.error(
+            "listen", f"must be a loopback address with a port, got {listen!r}", '"127.0.0.1:9464"'
+        )
+    t.finish()
+    return MetricsConfig(host, int(port_text))
 
 
 def _gateway(table: TableReader | None, base: Path) -> GatewayConfig:
@@ -393,6 +419,7 @@ __all__ = [
     "ControlUser",
     "GatewayConfig",
     "MatrixConfig",
+    "MetricsConfig",
     "Role",
     "StoreConfig",
     "TelegramConfig",

@@ -152,6 +152,7 @@ class Daemon:
         self.hub = EventHub()
         """Live events for the control API (router, approvals and dispatcher publish)."""
         self.control: Any = None
+        self.metrics: Any = None
         self.policy_source = PolicySource()
         self.started_at = datetime.now(UTC)
         self.last_reload_error: str | None = None
@@ -181,6 +182,11 @@ class Daemon:
         try:
             await self.policy_source.load(self.store)  # a policy set through the control API
             config = self.config = self.policy_source.apply(config)
+            if config.metrics is not None:
+                from gateway.metrics import Metrics
+
+                self.metrics = Metrics(config.metrics)
+                self._make_judge = self.metrics.timed(self._make_judge)
             self.bridges = dict(self._make_bridges(config))
             media = MediaCache(config.gateway.data_dir / "media")
             self.dispatcher = Dispatcher(self.store, self.bridges, media=media)
@@ -217,10 +223,14 @@ class Daemon:
 
         self.control = ControlServer(self)
         await self.control.start()
+        if self.metrics is not None:
+            self.metrics.start(self)
 
     async def _shutdown(self) -> None:
         if self.control is not None:  # no new control calls while draining
             await self.control.stop()
+        if self.metrics is not None:
+            await self.metrics.stop()
         for task in list(self._tasks):
             task.cancel()
         for network, bridge in self.bridges.items():

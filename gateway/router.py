@@ -332,7 +332,13 @@ class Router:
             return woken
 
         self._wake(await self._store.write(write))
-        self.events("message", message_id=edit_of or message_id)
+        self.events(
+            "message",
+            message_id=edit_of or message_id,
+            network=message.network,
+            direction=message.direction.value,
+            actions=[verdict.action for _route, verdict in decided],
+        )
         if any(verdict.action == "hold" for _route, verdict in decided):
             self.events("approval", message_id=message_id)
         return Routing(message_id, is_new, tuple(decided))

@@ -147,6 +147,10 @@ class ControlClient:
             await writer.drain()
         except (ConnectionError, RuntimeError) as err:
             self._pending.pop(request_id, None)
+            # The daemon may have answered (a refusal) and closed before we wrote: let the
+            # reader take in what arrived, so the caller learns why instead of "lost".
+            if self._read_task is not None and not self._read_task.done():
+                await asyncio.wait({self._read_task}, timeout=1)
             raise self.refusal or ConnectionError(f"connection to hgw lost: {err}") from None
         return await future
 

@@ -191,10 +191,7 @@ class ControlServer:
                 caller = roles.caller_for(user, self._daemon.config.control.users)
             except RpcError as err:
                 log.warning("control: refused %s", err.message)
-                writer.write(error_line(None, err))
-                with contextlib.suppress(ConnectionError):
-                    await writer.drain()
-                writer.close()
+                await _refuse(reader, writer, err)
                 return
             log.info("control: %s connected as %s", caller.user, caller.role)
             connection = Connection(self, reader, writer, caller)
@@ -225,6 +222,23 @@ class ControlServer:
             raise RpcError(
                 INTERNAL_ERROR, f"internal error in {request.method}; see the daemon's log"
             ) from None
+
+
+async def _refuse(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, error: RpcError
+) -> None:
+    """Answer once, then let the client finish: closing with its request still unread would
+    reset the connection, and the client could lose the answer that says why."""
+    with contextlib.suppress(ConnectionError, OSError):
+        writer.write(error_line(None, error))
+        await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+        with contextlib.suppress(TimeoutError, ValueError):
+            async with asyncio.timeout(2):
+                while await reader.read(65536):
+                    pass
+    writer.close()
 
 
 def prepare_directory(directory: Path, mode: int) -> None:
