@@ -6,6 +6,7 @@ through their own Telegram chat history in the sandbox world.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -193,15 +194,25 @@ async def test_photo_and_document_relay_both_ways(env: TelegramEnv) -> None:
 async def test_flood_wait_mid_burst_delays_but_loses_nothing(env: TelegramEnv) -> None:
     daemon = await env.start_daemon()
     env.sandbox.flood_wait("SendMessageRequest", 5, after=60)
+    bridge = daemon.bridges["telegram"]
+    seen_waits: list[float] = []
+
+    async def watch_status() -> None:  # what `hgw status` would show during the burst
+        while True:
+            if (until := bridge.status()["flood_wait_until"]) is not None:
+                seen_waits.append(until - time.time())
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch_status())
     started = time.monotonic()
     for i in range(200):
         await env.alice.room_send(
             env.portal, "m.room.message", {"msgtype": "m.text", "body": f"burst {i}"}
         )
-    bridge = daemon.bridges["telegram"]
-    waits = await poll(lambda: bridge.status()["flood_wait_until"], 60)
-    assert waits > time.time()
     await poll(lambda: len(env.partner_texts()) >= 200, 120)
+    watcher.cancel()
+    assert seen_waits
+    assert max(seen_waits) > 4  # the account-wide pause was visible, with its length
     assert env.partner_texts() == [f"burst {i}" for i in range(200)]
     assert time.monotonic() - started >= 5
     assert env.sandbox.calls["SendMessageRequest"] == 201  # the refused one was tried again
