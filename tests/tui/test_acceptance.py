@@ -127,3 +127,30 @@ async def test_search_opens_the_result_in_its_conversation(daemon_env: DaemonEnv
         # context on both sides; older pages load when scrolling up
         assert inbox.timeline.messages[0]["text"] == "filler message 0"
         assert inbox.timeline.messages[-1]["text"] == "filler message 59"
+
+
+async def test_edit_own_message_reaches_telegram_as_an_edit(daemon_env: DaemonEnv) -> None:
+    await seed(daemon_env)
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await inbox_ready(pilot, app)
+        await open_acme(pilot, screen, 3)
+        await pilot.press("c", *"See you at 10", "enter")
+        await daemon_env.telegram.wait_for(1)
+        await wait_for(pilot, lambda: screen.timeline.messages[-1]["text"] == "See you at 10")
+        screen.timeline.focus()
+        await pilot.press("G", "e")
+        assert screen.composer.input.value == "See you at 10"
+        await pilot.press("backspace", "backspace", "1", "1", "enter")
+        await daemon_env.telegram.wait_for(2)
+        edit = daemon_env.telegram.delivered[-1]
+        assert edit.operation == "edit"
+        assert edit.text.endswith("See you at 11")
+        assert edit.target_remote_id == "telegram-remote-1"
+        await wait_for(pilot, lambda: screen.timeline.messages[-1].get("edited"))
+        assert screen.timeline.messages[-1]["text"] == "See you at 11"
+        await pilot.pause(0.3)  # late events of the edit must not add a second copy
+        assert [m["text"] for m in screen.timeline.messages][-2:] == [
+            "Can we meet tomorrow?",
+            "See you at 11",
+        ]

@@ -68,6 +68,9 @@ class InboxScreen(HgwScreen):
         self.conversations: list[dict[str, Any]] = []
         self.open_link: str | None = None
         self._pending_focus: tuple[str, int] | None = None
+        self._edit_rows: set[int] = set()
+        """Archive ids of our own edits. The daemon publishes them as messages of their own
+        while ``history`` folds them into the edited message (control-API gap): skip them."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
@@ -289,6 +292,9 @@ class InboxScreen(HgwScreen):
             self.failed(err, "Not sent")
             return
         self.composer.sent()
+        if edit_id := result.get("edit_id"):
+            self._edit_rows.add(edit_id)
+            self.timeline.remove(edit_id)
         action = result.get("action", "allow")
         if action in ("hold", "block", "redact"):
             rules = ", ".join(rule_names(result.get("rules"))) or "policy"
@@ -315,6 +321,8 @@ class InboxScreen(HgwScreen):
                 self._refresh_row(conversation["link_id"])
 
     def _message_event(self, message: dict[str, Any]) -> None:
+        if message["id"] in self._edit_rows:
+            return
         link_id = message.get("link_id")
         if link_id and link_id == self.open_link and link_id == self.timeline.link_id:
             self.timeline.upsert(message)

@@ -75,7 +75,9 @@ class Composer(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="context")
         yield Static(id="preview")
-        yield Input(placeholder="Write a message — Enter sends", id="composer-input")
+        yield Input(
+            placeholder="Write a message — Enter sends", id="composer-input", select_on_focus=False
+        )
 
     @property
     def input(self) -> Input:
@@ -99,6 +101,7 @@ class Composer(Vertical):
         self.reply_to, self.edit_of = None, message
         self._show_context(f"✎ editing #{message['id']} — Esc cancels")
         self.input.value = message.get("text") or ""
+        self.input.cursor_position = len(self.input.value)
         self.input.focus()
 
     def action_cancel(self) -> None:

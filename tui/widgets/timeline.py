@@ -209,6 +209,16 @@ class Timeline(ScrollView, can_focus=True):
         if at_end:
             self.scroll_end(animate=False, immediate=True)
 
+    def remove(self, message_id: int) -> None:
+        """Take a message out (an edit row the daemon published as a message of its own)."""
+        index = self._position(message_id)
+        if index is None:
+            return
+        del self.messages[index], self._ids[index], self._heights[index]
+        self._restack()
+        if self.cursor >= len(self.messages):
+            self.set_reactive(Timeline.cursor, len(self.messages) - 1)
+
     @property
     def current(self) -> MessageView | None:
         return self.messages[self.cursor] if 0 <= self.cursor < len(self.messages) else None
