@@ -48,10 +48,18 @@ async def send_local(
         reply_native = await message_map.native_in(reader, reply_to, link.internal)
         if reply_native is None:
             raise HgwError(f"message #{reply_to} is not in this conversation")
+    mirrored = None
     if edit_of is not None:
-        edit_native = await message_map.native_in(reader, edit_of, link.internal)
-        if edit_native is None:
+        async with reader.execute(
+            "SELECT m.native_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.id = ? AND c.network = ? AND c.chat_id = ?",
+            (edit_of, link.internal.network, link.internal.chat_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
             raise HgwError(f"message #{edit_of} is not in this conversation")
+        edit_native = str(row[0])  # the edit refers to the message as it was archived
+        mirrored = await message_map.native_in(reader, edit_of, link.internal)
     sender = UserRef(link.internal.network, f"os:{user}", display_name)
     message = Message(
         link.internal,
@@ -63,23 +71,25 @@ async def send_local(
         edit_of_native_id=edit_native,
     )
     archived = await daemon.store.archive(message)
-    label = "(via hgw, edited)" if edit_of is not None else "(via hgw)"
+    # The room's copy of an edited TUI message is edited in place once it has been posted
+    # (it then has a Matrix id in the message map); before that the edit is a new line.
+    in_place = mirrored is not None and not mirrored.startswith("local:")
+    label = "(via hgw, edited)" if edit_of is not None and not in_place else "(via hgw)"
     mirror = {
         "text": f"{display_name} {label}: {text}",
         "kind": MessageKind.TEXT.value,
         "reply_to_message": reply_to,
+        "target_message": edit_of if in_place else None,
         "accepted_at": now_ms(),
     }
 
     async def queue_mirror(conn: aiosqlite.Connection) -> None:
-        # An edit is mirrored as a new line: the room's copy of a TUI message is not
-        # addressable by the message's own id (see the module notes in docs/control-api.md).
         await outbox.add(
             conn,
             target=link.internal,
-            operation=OperationKind.SEND,
+            operation=OperationKind.EDIT if in_place else OperationKind.SEND,
             payload=mirror,
-            message_id=archived.message_id if edit_of is None else None,
+            message_id=archived.message_id if edit_of is None else edit_of,
         )
 
     await daemon.store.write(queue_mirror)

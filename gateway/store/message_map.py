@@ -47,12 +47,17 @@ async def original(reader: aiosqlite.Connection, chat: ChatRef, native_id: str) 
 
 
 async def native_in(reader: aiosqlite.Connection, message_id: int, chat: ChatRef) -> str | None:
-    """The native id message ``message_id`` has in ``chat``, original or copy, if it got there."""
+    """The native id message ``message_id`` has in ``chat``, original or copy, if it got there.
+
+    A copy hgw posted wins over the original: a message typed in the TUI is archived in the
+    internal room under a ``local:`` id that room never saw, and its mirror copy there is the
+    event replies and edits must point at. (A message written in a chat has no copy there.)
+    """
     async with reader.execute(
-        "SELECT m.native_id FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-        " WHERE m.id = ? AND c.network = ? AND c.chat_id = ?"
-        " UNION ALL SELECT native_id FROM message_map"
-        " WHERE message_id = ? AND network = ? AND chat_id = ? LIMIT 1",
+        "SELECT native_id FROM message_map WHERE message_id = ? AND network = ? AND chat_id = ?"
+        " UNION ALL SELECT m.native_id FROM messages m"
+        " JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE m.id = ? AND c.network = ? AND c.chat_id = ? LIMIT 1",
         (message_id, chat.network, chat.chat_id) * 2,
     ) as cursor:
         row = await cursor.fetchone()

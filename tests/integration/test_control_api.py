@@ -540,7 +540,12 @@ async def test_edit_own_message_relays_an_edit(config_path: Path) -> None:
         [view] = (await alice.call("history", link_id="acme"))["messages"]
         assert (view["text"], view["edited"]) == ("meet at 11", True)
         await env.matrix.wait_for(2)
-        assert env.matrix.delivered[1].text == "Alice (via hgw, edited): meet at 11"
+        mirror_edit = env.matrix.delivered[1]  # the room's copy is edited in place
+        assert (mirror_edit.operation.value, mirror_edit.text) == (
+            "edit",
+            "Alice (via hgw): meet at 11",
+        )
+        assert mirror_edit.target_remote_id == "matrix-remote-1"  # the mirror posted first
 
         await env.telegram.sink.message(partner("p1", "ok"))
         partner_id = (await alice.call("history", link_id="acme"))["messages"][-1]["id"]
