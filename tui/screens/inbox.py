@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,6 +20,8 @@ from tui.widgets.timeline import Timeline
 from .base import HgwScreen
 
 HISTORY_PAGE = 100
+SKELETON_AFTER = 0.3
+"""Seconds to wait for the full conversation list before showing names from ``links.list``."""
 CONTEXT = 50
 
 
@@ -66,6 +69,8 @@ class InboxScreen(HgwScreen):
     def __init__(self) -> None:
         super().__init__()
         self.conversations: list[dict[str, Any]] = []
+        self.loaded = False
+        """The full conversation list arrived (not only the names)."""
         self.open_link: str | None = None
         self._pending_focus: tuple[str, int] | None = None
         self._edit_rows: set[int] = set()
@@ -115,12 +120,19 @@ class InboxScreen(HgwScreen):
 
     @work(exclusive=True, group="inbox-list")
     async def load_conversations(self) -> None:
+        full = asyncio.ensure_future(self.api.call("conversations.list"))
         try:
-            conversations = await self.api.call("conversations.list")
+            await asyncio.wait({full}, timeout=SKELETON_AFTER)
+            if not full.done():
+                await self._skeleton()
+            conversations = await full
         except Exception as err:
             self.failed(err, "Conversations")
             return
+        finally:
+            full.cancel()
         self.conversations = newest_first(conversations)
+        self.loaded = True
         self._apply_filter()
         if self._pending_focus:
             link_id, message_id = self._pending_focus
@@ -128,6 +140,23 @@ class InboxScreen(HgwScreen):
             self.open_message(link_id, message_id)
         elif self.open_link:
             self.open_conversation(self.open_link)
+
+    async def _skeleton(self) -> None:
+        """Names first: ``conversations.list`` computes previews and counts for every link and
+        takes seconds with thousands of them, ``links.list`` does not (control-API gap: no
+        paging). The inbox shows the names at once; previews and counts follow."""
+        links = await self.api.call("links.list")
+        if self.loaded:
+            return
+        self.conversations = [
+            {"link_id": link["id"], "title": link.get("name") or link["id"],
+             "network": (link.get("external") or {}).get("network", "?"),
+             "internal": link.get("internal"), "external": link.get("external"),
+             "last": None, "unread": 0, "mentions": 0, "held": 0,
+             "enabled": link.get("enabled", True), "partial": True}
+            for link in links
+        ]  # fmt: skip
+        self._apply_filter()
 
     def _apply_filter(self) -> None:
         needle = self.query_one("#filter", Input).value
@@ -221,6 +250,10 @@ class InboxScreen(HgwScreen):
             ranges = [(f["start"], f["end"]) for f in result.get("findings") or ()]
             if ranges:
                 self.timeline.mark_findings(message["id"], ranges)
+
+    @on(Timeline.PageLoaded)
+    def _page_loaded(self, event: Timeline.PageLoaded) -> None:
+        self._find_redactions(event.messages)
 
     def open_message(self, link_id: str, message_id: int) -> None:
         """Show a message in its conversation, with context (from search)."""

@@ -125,6 +125,13 @@ class Timeline(ScrollView, can_focus=True):
         timeline: Timeline
         message: MessageView | None
 
+    @dataclass
+    class PageLoaded(Message):
+        """Older ``messages`` were paged in (the screen looks for redactions in them)."""
+
+        timeline: Timeline
+        messages: list[MessageView]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.link_id: str | None = None
@@ -433,6 +440,7 @@ class Timeline(ScrollView, can_focus=True):
             self.fetching = False
         if link_id == self.link_id:
             self.prepend(page["messages"], more=page.get("more", False))
+            self.post_message(self.PageLoaded(self, page["messages"]))
 
 
 __all__ = ["Timeline", "delivery_marker", "policy_marker"]
