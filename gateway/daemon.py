@@ -560,6 +560,7 @@ class Daemon:
             reception=self.reception,
             assign=self.assign_contact,
             open_pm=self.open_pm,
+            dialogs=getattr(self.bridges.get(NetworkName("telegram")), "dialogs", None),
         )
 
     def _describe_policy(self, text: str) -> str:

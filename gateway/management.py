@@ -48,6 +48,8 @@ class Services:
     assign: Callable[..., Awaitable[Link]] | None = None
     """``assign(network, chat_id, room_or_None, actor=…)``: link a waiting contact."""
     open_pm: Callable[..., Awaitable[Link]] | None = None
+    dialogs: Callable[[], Awaitable[list[ChatRef]]] | None = None
+    """Recent chats of the external account, to pick one for ``link``/``assign``."""
     """``open_pm(contact, actor=…)``: find an external contact and open a portal."""
 
 
@@ -187,6 +189,18 @@ async def _pm(ctx: CommandContext) -> str:
         f"Portal for {who} is {link.internal.chat_id} (link {link.id!r});"
         " you have been invited. Messages relay under policy from now on."
     )
+
+
+@command(
+    "dialogs", "recent Telegram chats, with the ids to link them by", "!hgw dialogs", admin=True
+)
+async def _dialogs(ctx: CommandContext) -> str:
+    if ctx.services.dialogs is None:
+        return "dialogs: no Telegram account is configured."
+    chats = await ctx.services.dialogs()
+    if not chats:
+        return "The Telegram account has no chats yet."
+    return "\n".join(f"• {c.title or '?'} — {c.network}:{c.chat_id}" for c in chats[:50])
 
 
 @command("reception", "external contacts no link covers yet", "!hgw reception", admin=True)

@@ -346,3 +346,29 @@ async def test_portal_mode_opens_a_portal_and_policy_holds_until_assigned(env: T
     assert [link.id for link in env.daemon.all_links() if link.internal.chat_id == portal] == [
         f"telegram-{stranger.id}"
     ]
+
+
+async def test_telegram_outage_both_ways_resumes_in_order(env: TelegramEnv) -> None:
+    daemon = await env.start_daemon()
+    world = env.sandbox.world
+    env.sandbox.go_down()
+    await poll(lambda: not daemon.bridges["telegram"].status()["connected"])
+    for i in range(10):
+        world.send(env.partner, env.account, f"during outage {i}")
+    for i in range(3):
+        await env.alice.room_send(
+            env.portal, "m.room.message", {"msgtype": "m.text", "body": f"reply {i}"}
+        )
+    await asyncio.sleep(1.5)  # deliveries fail and back off meanwhile; nothing may be lost
+    env.sandbox.come_up()
+    came_up = time.monotonic()
+    await poll(lambda: env.partner_texts() == [f"reply {i}" for i in range(3)], 60)
+    assert time.monotonic() - came_up < 10
+
+    def inbound() -> list[str]:
+        return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if "during outage" in b]
+
+    await poll(lambda: len(inbound()) >= 10, 60)
+    assert inbound() == [f"during outage {i}" for i in range(10)]
+    listed = await command(env, "!hgw dialogs", "telegram:")
+    assert f"Pavel ACME — telegram:{env.partner.id}" in listed

@@ -135,7 +135,8 @@ class Account:
     """A user's mailbox: messages by id, the pts-numbered update log, upload parts."""
 
     user: SandboxUser
-    pts: int = 0
+    pts: int = 100
+    """Telegram's pts is never 0 for a live account (telethon reads 0 as "no state")."""
     next_message_id: int = 1
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     log: list[tuple[int, Any]] = field(default_factory=list)
