@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float = 10.0) -> None:
+async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

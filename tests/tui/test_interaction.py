@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.errors import ConfigError
+from gateway.model import ChatRef
 from tests.tui.daemon_env import DaemonEnv
 from tests.tui.helpers import wait_for
 from tests.unit.relay import TELEGRAM, partner
@@ -186,3 +188,78 @@ async def test_links_screen_creates_a_link(daemon_env: DaemonEnv) -> None:
         await wait_for(pilot, lambda: links.row_count == 3)
         assert links.get_row("initech")[-1] == "runtime"
         assert any(link.id == "initech" for link in daemon_env.daemon.all_links())
+
+
+async def test_reject_and_override_from_the_approvals_screen(daemon_env: DaemonEnv) -> None:
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await started(pilot, app)
+        for text in ("INN 7707083893 first", "INN 7707083893 second"):
+            await app.api.call("send", link_id="acme", text=text)
+        await pilot.press("f3")
+        table = app.screen.query_one("#approvals", KeyTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        table.focus()
+        table.move_cursor(row=0)
+        first = table.current_key
+        await pilot.press("x", *"not to this partner", "enter")
+        await wait_for(pilot, lambda: "rejected" in str(table.get_cell(first, "state")))
+        table.move_cursor(row=1)
+        second = table.current_key
+        await pilot.press("o")
+        await pilot.press("enter")  # an empty justification is refused by the form
+        assert "required" in str(app.screen.query_one("#error").render())
+        await pilot.press(*"contract annex, agreed with legal", "enter")
+        await wait_for(pilot, lambda: "overridden" in str(table.get_cell(second, "state")))
+        await daemon_env.telegram.wait_for(1)
+        assert [d.text for d in daemon_env.telegram.delivered] == ["INN 7707083893 second"]
+        assert screen.conversations  # the inbox kept its data while we were away
+
+
+async def test_an_unknown_contact_is_assigned_from_the_links_screen(daemon_env) -> None:
+    stranger = replace(
+        partner("1", "hello, who is this?", sent_at=T0), chat=ChatRef(TELEGRAM, "555", "Stranger")
+    )
+    await daemon_env.inject(TELEGRAM, stranger)
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("f6")
+        contacts = app.screen.query_one("#contacts", KeyTable)
+        await wait_for(pilot, lambda: contacts.row_count == 1)
+        contacts.focus()
+        await pilot.press("a", *"!stranger:internal.test", "enter")
+        links = app.screen.query_one("#links", KeyTable)
+        await wait_for(pilot, lambda: links.row_count == 3)
+        await daemon_env.matrix.wait_for(1)  # what waited in reception is relayed now
+        assert daemon_env.matrix.delivered[0].text.endswith("hello, who is this?")
+
+
+async def test_status_screen_shows_the_daemon(daemon_env: DaemonEnv) -> None:
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app)
+        await pilot.press("f7")
+        networks = app.screen.query_one("#networks", KeyTable)
+        await wait_for(pilot, lambda: networks.row_count == 2)
+        assert {networks.get_row_at(i)[0] for i in range(2)} == {"matrix", "telegram"}
+        assert "outbox:" in str(app.screen.query_one("#status-summary").render())
+
+
+def test_hgw_tui_command_opens_the_app_on_the_config_socket(short_dir, monkeypatch) -> None:
+    from gateway.cli import main
+    from tui.app import HgwApp
+
+    env = DaemonEnv(short_dir)
+    env.write_config()
+    (short_dir / "tui.toml").write_text('[keys]\n"inbox.next_unread" = "u"\n')
+    opened = {}
+
+    def run(self: HgwApp) -> None:
+        opened["socket"] = self.api.path
+        opened["keymap"] = dict(self._keymap)
+
+    monkeypatch.setattr(HgwApp, "run", run)
+    assert main(["tui", "-c", str(env.config_path)]) == 0
+    assert opened["socket"] == env.socket
+    assert opened["keymap"] == {"inbox.next_unread": "u"}
