@@ -1,0 +1,1 @@
+"""``hgw demo``: the whole system on one machine, with nothing to sign up for."""
