@@ -110,8 +110,9 @@ class ApprovalsScreen(HgwScreen):
         self.approvals = {str(a["id"]): a for a in approvals}
         self.table.replace_rows([(key, row(a)) for key, a in self.approvals.items()])
         shown = "pending" if self.pending_only else "all"
+        keys = "  ·  a approve  x reject  o override" if self.check_action("approve", ()) else ""
         self.query_one("#approvals-title", Static).update(
-            f"Approvals — {shown} ({len(approvals)})  ·  a approve  x reject  o override"
+            f"Approvals — {shown} ({len(approvals)}){keys}"
         )
 
     def on_api_event(self, params: dict[str, Any]) -> None:

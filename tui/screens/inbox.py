@@ -229,6 +229,14 @@ class InboxScreen(HgwScreen):
         conversation["unread"] = conversation["mentions"] = 0
         self._refresh_row(link_id)
 
+    @work(exclusive=True, group="inbox-read")
+    async def read_up_to(self, link_id: str, message_id: int) -> None:
+        await asyncio.sleep(0.5)  # a burst of messages is one call (exclusive: the last wins)
+        try:
+            await self.api.call("conversations.mark_read", link_id=link_id, message_id=message_id)
+        except Exception as err:
+            self.failed(err, "Mark read")
+
     def _find_redactions(self, messages: list[dict[str, Any]]) -> None:
         """The API gives no redacted ranges; ``policy.test`` finds them again (control-API gap)."""
         redacted = [m for m in messages if (m.get("policy") or {}).get("action") == "redact"]
@@ -359,6 +367,8 @@ class InboxScreen(HgwScreen):
         link_id = message.get("link_id")
         if link_id and link_id == self.open_link and link_id == self.timeline.link_id:
             self.timeline.upsert(message)
+            if message.get("direction") == "inbound":
+                self.read_up_to(link_id, message["id"])  # you are looking at it
         conversation = self._conversation(link_id or "")
         if conversation is None:
             self.load_conversations()  # a new link: fetch the list again
