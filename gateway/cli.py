@@ -17,6 +17,7 @@ from gateway.commands import (
     HelpFormatter,
     audit_cmd,
     config_cmd,
+    demo,
     run,
     search,
     status,
@@ -25,7 +26,7 @@ from gateway.commands import (
 )
 from gateway.errors import HgwError
 
-COMMAND_MODULES = [config_cmd, run, telegram_cmd, search, status, audit_cmd, tui]
+COMMAND_MODULES = [demo, config_cmd, run, telegram_cmd, search, status, audit_cmd, tui]
 
 
 def _optional_modules() -> list[object]:
