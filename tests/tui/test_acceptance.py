@@ -109,7 +109,7 @@ async def test_policy_tester_shows_findings_and_decision(daemon_env: DaemonEnv) 
 
 
 async def test_search_opens_the_result_in_its_conversation(daemon_env: DaemonEnv) -> None:
-    for i in range(60):
+    for i in range(120):
         text = "The invoice INV-2231 is overdue." if i == 20 else f"filler message {i}"
         await daemon_env.inject(TELEGRAM, partner(str(i + 1), text, sent_at=T0))
     app = build_app(daemon_env.socket)
@@ -121,12 +121,21 @@ async def test_search_opens_the_result_in_its_conversation(daemon_env: DaemonEnv
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
         inbox = app.screen
-        await wait_for(pilot, lambda: (inbox.timeline.current or {}).get("text")
+        timeline = inbox.timeline
+        await wait_for(pilot, lambda: (timeline.current or {}).get("text")
                        == "The invoice INV-2231 is overdue.")  # fmt: skip
         assert inbox.open_link == "acme"
-        # context on both sides; older pages load when scrolling up
-        assert inbox.timeline.messages[0]["text"] == "filler message 0"
-        assert inbox.timeline.messages[-1]["text"] == "filler message 59"
+        assert app.focused is timeline
+        # the message in context: all 20 before it, 50 after
+        assert timeline.messages[0]["text"] == "filler message 0"
+        assert timeline.messages[-1]["text"] == "filler message 70"
+        # a live message does not land after a hole; G fetches the newest, it included
+        await daemon_env.inject(TELEGRAM, partner("999", "brand new", sent_at=T0))
+        await pilot.pause(0.3)
+        assert timeline.messages[-1]["text"] == "filler message 70"
+        await pilot.press("G")
+        await wait_for(pilot, lambda: timeline.messages[-1]["text"] == "brand new")
+        assert timeline.latest
 
 
 async def test_edit_own_message_reaches_telegram_as_an_edit(daemon_env: DaemonEnv) -> None:

@@ -263,3 +263,33 @@ def test_hgw_tui_command_opens_the_app_on_the_config_socket(short_dir, monkeypat
     assert main(["tui", "-c", str(env.config_path)]) == 0
     assert opened["socket"] == env.socket
     assert opened["keymap"] == {"inbox.next_unread": "u"}
+
+
+async def test_another_admins_decision_updates_the_row_in_place(daemon_env: DaemonEnv) -> None:
+    from gateway.control.client import ControlClient
+
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        inbox = await started(pilot, app)
+        await pilot.press("f3")
+        table = app.screen.query_one("#approvals", KeyTable)
+        title = app.screen.query_one("#approvals-title")
+        await wait_for(pilot, lambda: "pending (0)" in str(title.render()))
+        other = ControlClient(daemon_env.socket)
+        await other.connect()
+        try:
+            sent = await other.call("send", link_id="acme", text="INN 7707083893")
+            # the new approval arrives as a live event: a row appears without a reload
+            await wait_for(pilot, lambda: table.row_count == 1)
+            key = table.current_key
+            assert "pending" in str(table.get_cell(key, "state"))
+            acme = next(c for c in inbox.conversations if c["link_id"] == "acme")
+            await wait_for(pilot, lambda: acme["held"] == 1)
+            approval = (await other.call("approvals.list"))[0]
+            assert approval["message_id"] == sent["message_id"]
+            await other.call("approvals.approve", id=approval["id"])
+            await wait_for(pilot, lambda: "approved" in str(table.get_cell(key, "state")))
+            assert table.row_count == 1
+            await wait_for(pilot, lambda: acme["held"] == 0)
+        finally:
+            await other.close()

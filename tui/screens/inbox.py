@@ -201,17 +201,21 @@ class InboxScreen(HgwScreen):
         self._set_title(link_id)
         self.composer.set_link(link_id)
         try:
+            latest = True
             if focus_id is None:
                 page = await self.api.call("history", link_id=link_id, limit=HISTORY_PAGE)
                 messages, more = page["messages"], page.get("more", False)
             else:
+                # control-API gap: history pages only backwards (no ``after``), so a result
+                # opens as a window (message.get's context); G then loads the newest page
                 found = await self.api.call("message.get", id=focus_id, context=CONTEXT)
                 messages = [*found["before"], found["message"], *found["after"]]
                 more = True
+                latest = len(found["after"]) < CONTEXT
         except Exception as err:
             self.failed(err, "Conversation")
             return
-        self.timeline.show(link_id, messages, more=more, focus_id=focus_id)
+        self.timeline.show(link_id, messages, more=more, focus_id=focus_id, latest=latest)
         self._find_redactions(messages[-50:])
         await self._mark_read(link_id, messages)
 
@@ -259,6 +263,10 @@ class InboxScreen(HgwScreen):
             if ranges:
                 self.timeline.mark_findings(message["id"], ranges)
 
+    @on(Timeline.WantLatest)
+    def _want_latest(self, event: Timeline.WantLatest) -> None:
+        self.open_conversation(event.link_id)
+
     @on(Timeline.PageLoaded)
     def _page_loaded(self, event: Timeline.PageLoaded) -> None:
         self._find_redactions(event.messages)
@@ -276,6 +284,7 @@ class InboxScreen(HgwScreen):
         if index is not None:
             self.conversation_list.move_to(index)
         self.open_conversation(link_id, message_id)
+        self.timeline.focus()
 
     # -- actions ------------------------------------------------------------------------------
 

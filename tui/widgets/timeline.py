@@ -126,6 +126,13 @@ class Timeline(ScrollView, can_focus=True):
         message: MessageView | None
 
     @dataclass
+    class WantLatest(Message):
+        """G in a window in the middle of the chat: the screen loads the newest page."""
+
+        timeline: Timeline
+        link_id: str
+
+    @dataclass
     class PageLoaded(Message):
         """Older ``messages`` were paged in (the screen looks for redactions in them)."""
 
@@ -137,6 +144,8 @@ class Timeline(ScrollView, can_focus=True):
         self.link_id: str | None = None
         self.messages: list[MessageView] = []
         self.more = False
+        self.latest = True
+        """The newest message of the chat is loaded (not a window in the middle of it)."""
         self._ids: list[int] = []
         """Ids of ``messages``, ascending (messages are in id order): bisect finds one."""
         self._heights: list[int] = []
@@ -156,12 +165,23 @@ class Timeline(ScrollView, can_focus=True):
         self.refresh()
 
     def show(
-        self, link_id: str, messages: list[MessageView], *, more: bool, focus_id: int | None = None
+        self,
+        link_id: str,
+        messages: list[MessageView],
+        *,
+        more: bool,
+        focus_id: int | None = None,
+        latest: bool = True,
     ) -> None:
-        """Replace the timeline; the cursor goes to ``focus_id`` or to the newest message."""
+        """Replace the timeline; the cursor goes to ``focus_id`` or to the newest message.
+
+        ``latest=False``: the messages end before the newest (a search result in context);
+        new messages are then not appended (there would be a hole) and G fetches the newest.
+        """
         self.link_id = link_id
         self.messages = list(messages)
         self.more = more
+        self.latest = latest
         self._relayout()
         index = self._position(focus_id) if focus_id else None
         self.set_reactive(Timeline.cursor, len(self.messages) - 1 if index is None else index)
@@ -205,6 +225,8 @@ class Timeline(ScrollView, can_focus=True):
             return
         if self.messages and message["id"] < self.messages[-1]["id"]:
             return  # an old message we have not paged in: it shows when its page loads
+        if not self.latest:
+            return  # we show a window in the middle: G loads the newest, this one included
         at_end = self.scroll_offset.y >= self.max_scroll_y - 1
         follow = self.cursor == len(self.messages) - 1
         self.messages.append(message)
@@ -400,7 +422,9 @@ class Timeline(ScrollView, can_focus=True):
             self.cursor = 0
 
     def action_last(self) -> None:
-        if self.messages:
+        if not self.latest and self.link_id:
+            self.post_message(self.WantLatest(self, self.link_id))
+        elif self.messages:
             self.cursor = len(self.messages) - 1
 
     def action_page(self, direction: int) -> None:
