@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -531,6 +532,19 @@ class Daemon:
             row = await cursor.fetchone()
         return str(row[0]) if row and row[0] else None
 
+    async def _describe_networks(self) -> str:
+        """The networks part of ``!hgw status``: connected or not, and any flood wait."""
+        parts = []
+        for entry in self.network_status():
+            state = {True: "connected", False: "DISCONNECTED", None: "running"}[entry["connected"]]
+            if entry.get("flood_wait_until"):
+                left = max(0, round(entry["flood_wait_until"] - time.time()))
+                state += f", Telegram asked to wait {left}s more"
+            if entry.get("detail"):
+                state += f" ({entry['detail']})"
+            parts.append(f"{entry['network']} {state}")
+        return " Networks: " + "; ".join(parts) + "." if parts else ""
+
     def network_status(self) -> list[dict[str, Any]]:
         """Each network's connection and flood waits, as its bridge reports them."""
         found = []
@@ -560,6 +574,7 @@ class Daemon:
             reception=self.reception,
             assign=self.assign_contact,
             open_pm=self.open_pm,
+            status=self._describe_networks,
             dialogs=getattr(self.bridges.get(NetworkName("telegram")), "dialogs", None),
         )
 

@@ -353,6 +353,7 @@ async def test_telegram_outage_both_ways_resumes_in_order(env: TelegramEnv) -> N
     world = env.sandbox.world
     env.sandbox.go_down()
     await poll(lambda: not daemon.bridges["telegram"].status()["connected"])
+    assert "telegram DISCONNECTED" in await command(env, "!hgw status", "Networks:")
     for i in range(10):
         world.send(env.partner, env.account, f"during outage {i}")
     for i in range(3):
