@@ -48,6 +48,7 @@ from gateway.policy_source import PolicySource
 from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
 from gateway.store import links as links_store
+from gateway.store.outbox import now_ms
 from gateway.verdicts import Verdict, describe_test
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ class Daemon:
         text = f"⚠ Config reload refused; the running config stays in force: {error}"
 
         async def post(conn: Any) -> None:
-            payload = {"text": text, "kind": MessageKind.NOTICE.value, "accepted_at": 0}
+            payload = {"text": text, "kind": MessageKind.NOTICE.value, "accepted_at": now_ms()}
             await outbox.add(conn, target=room, operation=OperationKind.NOTICE, payload=payload)
 
         async def notify() -> None:
@@ -595,7 +596,7 @@ class Daemon:
                 conn,
                 target=message.chat,
                 operation=OperationKind.NOTICE,
-                payload={"text": reply, "kind": MessageKind.NOTICE.value, "accepted_at": 0},
+                payload={"text": reply, "kind": MessageKind.NOTICE.value, "accepted_at": now_ms()},
             )
 
         await self.store.write(post)

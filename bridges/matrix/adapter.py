@@ -112,6 +112,7 @@ class MatrixBridge:
             ),
         )
         self._task: asyncio.Task[None] | None = None
+        self._receiver: Receiver | None = None
         self._operations: dict[OperationKind, Callable[[Delivery], Awaitable[str]]] = {
             OperationKind.SEND: self._send_message,
             OperationKind.NOTICE: self._send_message,
@@ -151,6 +152,7 @@ class MatrixBridge:
             retry_seconds=self._retry_seconds,
             relogin=self._relogin if self._password is not None else None,
         )
+        self._receiver = receiver
         self._task = asyncio.create_task(receiver.run(), name=f"matrix-sync:{self.network}")
         self._task.add_done_callback(self._log_crash)
 
@@ -162,6 +164,16 @@ class MatrixBridge:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._client.close()
+
+    def status(self) -> dict[str, Any]:
+        """For ``hgw status``, metrics and the TUI: whether the last sync got through."""
+        receiver = self._receiver
+        return {
+            "network": self.network,
+            "connected": bool(receiver and receiver.connected),
+            "flood_wait_until": None,
+            "detail": receiver.last_error if receiver else "not started",
+        }
 
     def _log_crash(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -111,6 +111,9 @@ class Receiver:
         self._retry_seconds = retry_seconds
         self._relogin = relogin
         self._media_failures: dict[str, int] = {}
+        self.connected = False
+        """Whether the last sync succeeded (for status and metrics)."""
+        self.last_error: str | None = None
 
     async def run(self) -> None:
         """Sync until cancelled. Any failure is logged and retried from the last checkpoint."""
@@ -121,6 +124,7 @@ class Receiver:
                 # After a failure, sync without waiting: the answer proves the homeserver is
                 # back, and the deliveries backing off for it can go now, not after a long poll.
                 await self.sync_once(quick=failures > 0)
+                self.connected, self.last_error = True, None
                 if failures:
                     log.info("%s: homeserver answers again", self.network)
                     await self._sink.connected()
@@ -129,6 +133,7 @@ class Receiver:
                 raise
             except Exception as exc:
                 failures += 1
+                self.connected, self.last_error = False, str(exc) or type(exc).__name__
                 delay = min(high, low * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
                 if isinstance(exc, TransientBridgeError) and exc.retry_after:
                     delay = max(delay, exc.retry_after)

@@ -54,7 +54,7 @@ def telegram_login(args: argparse.Namespace) -> int:
                 client,
                 phone=telegram.phone,
                 bot_token=telegram.bot_token.reveal() if telegram.bot_token else None,
-                ask_code=lambda: input("Code Telegram sent to your other devices: ").strip(),
+                ask_code=lambda: getpass.getpass("Code Telegram sent to your other devices: "),
                 ask_password=lambda: getpass.getpass("Two-step verification password: "),
             )
         finally:

@@ -167,3 +167,24 @@ async def test_runtime_links_relay_survive_restarts_and_unlink(config_path: Path
         ) as cursor,
     ):
         assert [r[0] for r in await cursor.fetchall()] == ["link.created", "link.removed"]
+
+
+async def test_a_management_reply_is_retried_not_failed_on_a_transient_error(
+    config_path: Path,
+) -> None:
+    """Replies were queued as "accepted" at time 0, so the dispatcher's 24-hour give-up rule
+    failed them on their first transient error instead of retrying."""
+    from gateway.model import ChatRef, Direction, Message, UserRef
+
+    daemon, task, bridges = await start(config_path)
+    bridges[MATRIX].transient_failures["Outbox:"] = 1  # the homeserver hiccups once
+    room = ChatRef(MATRIX, "!admin:internal.test")
+    admin = UserRef(MATRIX, "@security:internal.test")
+    await bridges[MATRIX].sink.message(
+        Message(room, admin, "$s1", Direction.OUTBOUND, "!hgw status")
+    )
+    await bridges[MATRIX].wait_for(1)
+    assert bridges[MATRIX].delivered[0].text.startswith("Outbox:")
+    assert len(bridges[MATRIX].attempts) == 2
+    daemon.stop()
+    await task
