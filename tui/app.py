@@ -141,6 +141,15 @@ class HgwApp(App[None]):
         for screen in list(self.live_screens):
             screen.on_api_event(message.params)
 
+    def conversation_title(self, link_id: str | None) -> str:
+        """The inbox's name for a link (its id until the inbox has loaded)."""
+        for screen in self.live_screens:
+            if isinstance(screen, InboxScreen):
+                found = next((c for c in screen.conversations if c["link_id"] == link_id), None)
+                if found:
+                    return str(found.get("title") or link_id)
+        return link_id or ""
+
     # -- navigation ---------------------------------------------------------------------------
 
     def action_show(self, mode: str) -> None:

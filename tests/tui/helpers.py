@@ -20,3 +20,8 @@ async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float =
             raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
         await pilot.pause(0.02)
         await asyncio.sleep(0)
+
+
+def row(table: Any, index: int) -> list[str]:
+    """A table row as plain strings (cells hold rich Text)."""
+    return [str(value) for value in table.get_row_at(index)]

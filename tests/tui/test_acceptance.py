@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from textual.widgets import Static
 
 from tests.tui.daemon_env import DaemonEnv
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import row, wait_for
 from tests.unit.relay import TELEGRAM, partner
 from tui.app import HgwApp, build_app
 from tui.screens.approvals import ApprovalsScreen
@@ -98,11 +98,11 @@ async def test_policy_tester_shows_findings_and_decision(daemon_env: DaemonEnv) 
         await pilot.press("f4")
         rules = app.screen.query_one("#rules", KeyTable)
         await wait_for(pilot, lambda: rules.row_count > 0)
-        assert HOLD_RULE in [rules.get_row_at(i)[0] for i in range(rules.row_count)]
+        assert HOLD_RULE in [row(rules, i)[0] for i in range(rules.row_count)]
         await pilot.press("t", *"Реквизиты: ИНН 7707083893", "enter")
         findings = app.screen.query_one("#findings", KeyTable)
         await wait_for(pilot, lambda: findings.row_count == 1)
-        assert findings.get_row_at(0)[:2] == ["inn", "7707083893"]
+        assert row(findings, 0)[:2] == ["inn", "7707083893"]
         decision = str(app.screen.query_one("#decision", Static).render())
         assert "HOLD" in decision
         assert HOLD_RULE in decision

@@ -11,7 +11,7 @@ import pytest
 from gateway.errors import ConfigError
 from gateway.model import ChatRef
 from tests.tui.daemon_env import DaemonEnv
-from tests.tui.helpers import wait_for
+from tests.tui.helpers import row, wait_for
 from tests.unit.relay import TELEGRAM, partner
 from tui.app import binding_ids, build_app
 from tui.keymap import load_keymap
@@ -93,7 +93,7 @@ async def test_f1_lists_every_binding_with_its_id_and_remapped_keys(daemon_env) 
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         table = app.screen.query_one(KeyTable)
-        rows = {table.get_row_at(i)[3]: table.get_row_at(i) for i in range(table.row_count)}
+        rows = {row(table, i)[3]: row(table, i) for i in range(table.row_count)}
         assert set(rows) == binding_ids()
         assert rows["inbox.next_unread"][1] == "u"
         assert rows["app.approvals"][1] == "f3"
@@ -186,7 +186,7 @@ async def test_links_screen_creates_a_link(daemon_env: DaemonEnv) -> None:
         form.query_one("#field-format").focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: links.row_count == 3)
-        assert links.get_row("initech")[-1] == "runtime"
+        assert str(links.get_row("initech")[-1]) == "runtime"
         assert any(link.id == "initech" for link in daemon_env.daemon.all_links())
 
 
@@ -242,7 +242,7 @@ async def test_status_screen_shows_the_daemon(daemon_env: DaemonEnv) -> None:
         await pilot.press("f7")
         networks = app.screen.query_one("#networks", KeyTable)
         await wait_for(pilot, lambda: networks.row_count == 2)
-        assert {networks.get_row_at(i)[0] for i in range(2)} == {"matrix", "telegram"}
+        assert {row(networks, i)[0] for i in range(2)} == {"matrix", "telegram"}
         assert "outbox:" in str(app.screen.query_one("#status-summary").render())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -31,10 +32,13 @@ COLUMNS = [
     ("decided_by", "Decided by"),
 ]
 STATE_STYLE = {
-    "pending": "[b yellow]pending[/]",
-    "approved": "[green]approved[/]",
-    "rejected": "[red]rejected[/]",
-    "overridden": "[magenta]overridden[/]",
+    state: Text.from_markup(markup)
+    for state, markup in {
+        "pending": "[b yellow]pending[/]",
+        "approved": "[green]approved[/]",
+        "rejected": "[red]rejected[/]",
+        "overridden": "[magenta]overridden[/]",
+    }.items()
 }
 
 

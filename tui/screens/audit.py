@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -141,7 +142,8 @@ class AuditScreen(HgwScreen):
             self.verdict = f"[green]✓ chain intact ({result.get('records')} records)[/]"
         else:
             bad = result.get("first_bad") or {}
-            self.verdict = f"[b red]✗ chain broken at #{bad.get('seq')}: {bad.get('reason')}[/]"
+            reason = escape(str(bad.get("reason")))
+            self.verdict = f"[b red]✗ chain broken at #{bad.get('seq')}: {reason}[/]"
         self._title()
 
     def action_export(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -70,8 +71,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                'Keys — remap any id in tui.toml next to your config: [keys] "id" = "keys"'
-                "   ·   Ctrl+P: commands   ·   Esc: close",
+                Text(
+                    'Keys — remap any binding id in a tui.toml beside your config: [keys] "id" = '
+                    '"keys"   ·   Ctrl+P: commands   ·   Esc: close'
+                ),
                 id="help-title",
             )
             yield KeyTable(

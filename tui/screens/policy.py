@@ -18,11 +18,14 @@ from tui.widgets.table import KeyTable
 from .base import HgwScreen
 
 ACTION_STYLE = {
-    "block": "[b red]block[/]",
-    "hold": "[b yellow]hold[/]",
-    "redact": "[#e0a060]redact[/]",
-    "notify": "notify",
-    "allow": "[green]allow[/]",
+    action: Text.from_markup(markup)
+    for action, markup in {
+        "block": "[b red]block[/]",
+        "hold": "[b yellow]hold[/]",
+        "redact": "[#e0a060]redact[/]",
+        "notify": "notify",
+        "allow": "[green]allow[/]",
+    }.items()
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +19,15 @@ from tui.widgets.table import KeyTable
 from .base import HgwScreen
 
 DEBOUNCE_SECONDS = 0.4
+
+
+def snippet(hit: dict[str, Any]) -> Text:
+    """The daemon's snippet with its ``[matched words]`` shown highlighted, on one line."""
+    text = " ".join((hit.get("snippet") or hit.get("text") or "").split())[:120]
+    out = Text()
+    for n, part in enumerate(re.split(r"\[([^\]]*)\]", text)):
+        out.append(part, "bold reverse" if n % 2 else "")
+    return out
 
 
 class SearchScreen(HgwScreen):
@@ -80,7 +91,7 @@ class SearchScreen(HgwScreen):
         try:
             hits = await self.api.call("search", query=query, limit=200)
         except Exception as err:
-            summary.update(f"[red]{err}[/]")
+            summary.update(Text(str(err), "red"))
             return
         self.results = {str(h["id"]): h for h in hits}
         table.replace_rows(
@@ -90,15 +101,16 @@ class SearchScreen(HgwScreen):
                     [
                         stamp(h.get("at")),
                         h.get("network") or "",
-                        h.get("link_id") or "",
+                        self.app.conversation_title(h.get("link_id")),
                         h.get("sender_name") or "",
-                        " ".join((h.get("snippet") or h.get("text") or "").split())[:90],
+                        snippet(h),
                     ],
                 )
                 for h in hits
             ]
         )
-        summary.update(f"{len(hits)} messages match {query!r} — Enter opens one in its chat")
+        found = "1 message matches" if len(hits) == 1 else f"{len(hits)} messages match"
+        summary.update(Text(f"{found} {query!r} — Enter opens one in its chat"))
 
     @on(DataTable.RowSelected, "#results")
     def _row_selected(self) -> None:

@@ -112,7 +112,7 @@ class StatusScreen(HgwScreen):
                     n["network"],
                     [
                         n["network"],
-                        "[green]yes[/]" if n.get("connected") else "[b red]no[/]",
+                        Text.from_markup("[green]yes[/]" if n.get("connected") else "[b red]no[/]"),
                         stamp(n.get("flood_wait_until")) or "",
                         n.get("detail") or "",
                     ],

@@ -110,7 +110,7 @@ class Composer(Vertical):
 
     def _show_context(self, text: str | None) -> None:
         context = self.query_one("#context", Static)
-        context.update(text or "")
+        context.update(Text(text or ""))
         context.set_class(bool(text), "-shown")
 
     @on(Input.Changed, "#composer-input")

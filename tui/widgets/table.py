@@ -6,9 +6,15 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+
+def cell(value: Any) -> Any:
+    """User content is never markup: a str becomes plain Text (a snippet's "[word]" stays)."""
+    return Text(value) if isinstance(value, str) else value
 
 
 class KeyTable(DataTable[Any]):
@@ -30,10 +36,10 @@ class KeyTable(DataTable[Any]):
         try:
             self.get_row_index(row_key)
         except RowDoesNotExist:
-            self.add_row(*values, key=row_key)
+            self.add_row(*map(cell, values), key=row_key)
             return True
         for column, value in zip(self._column_keys, values, strict=True):
-            self.update_cell(row_key, column, value)
+            self.update_cell(row_key, column, cell(value))
         return False
 
     def replace_rows(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -41,7 +47,7 @@ class KeyTable(DataTable[Any]):
         keep = self.current_key
         self.clear()
         for key, values in rows:
-            self.add_row(*values, key=key)
+            self.add_row(*map(cell, values), key=key)
         if keep is not None:
             with contextlib.suppress(RowDoesNotExist):
                 self.move_cursor(row=self.get_row_index(keep))
