@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import os
 import platform
@@ -35,7 +36,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import itertools
 
 from nio import AsyncClient, MessageDirection, RoomMessageText
 
@@ -45,8 +45,9 @@ from gateway.daemon import Daemon
 from gateway.verdicts import judge_for
 from tests.integration.synapse import RegisteredUser, SynapseServer
 
-RESULTS = Path(__file__).parent / "results" / "relay.json"
+RESULTS = Path(__file__).parent / "results"
 TAG = re.compile(r"bench-(\w+)-(\d+)")
+TRACING: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_tag", default=None)
 
 
 class Stamps:
@@ -56,6 +57,50 @@ class Stamps:
         self.answered: dict[str, float] = {}
         """When the target homeserver answered the send: issued→answered is the network's
         share of a delivery, answered→next issued is hgw's (commit, next row, resolve)."""
+        self.target: dict[str, str] = {}
+        self.phases: dict[str, list[tuple[str, float, float]]] = {}
+        """Per message: (step, start, end) of the store writes and outbox reads on its path."""
+
+    def phase(self, tag: str | None, step: str, start: float) -> None:
+        if tag is not None:
+            self.phases.setdefault(tag, []).append((step, start, time.perf_counter()))
+
+
+def trace_steps(stamps: Stamps) -> None:
+    """Time the daemon's steps from the outside: the store's writes, the head read, the wake."""
+    from gateway.dispatch import Dispatcher
+    from gateway.store import Store, outbox
+
+    def timed_write(original: Any, step: str) -> Any:
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            tag, start = TRACING.get(), time.perf_counter()
+            try:
+                return await original(self, *args, **kwargs)
+            finally:
+                stamps.phase(tag, step, start)
+
+        return wrapper
+
+    for name in ("archive", "write", "archive_and_route"):
+        if hasattr(Store, name):
+            setattr(Store, name, timed_write(getattr(Store, name), name))
+    head = outbox.head
+
+    async def timed_head(reader: Any, target: Any) -> Any:
+        start = time.perf_counter()
+        row = await head(reader, target)
+        match = TAG.search(row.payload.get("text", "")) if row is not None else None
+        stamps.phase(match.group() if match else None, "head", start)
+        return row
+
+    outbox.head = timed_head  # type: ignore[assignment]
+    wake = Dispatcher.wake
+
+    def timed_wake(self: Any, target: Any) -> None:
+        stamps.phase(TRACING.get(), "wake", time.perf_counter())
+        wake(self, target)
+
+    Dispatcher.wake = timed_wake  # type: ignore[method-assign]
 
 
 class TimedSink:
@@ -63,9 +108,14 @@ class TimedSink:
         self._sink, self._stamps = sink, stamps
 
     async def message(self, message: Any) -> None:
-        if match := TAG.search(message.text):
+        match = TAG.search(message.text)
+        if match:
             self._stamps.received.setdefault(match.group(), time.perf_counter())
-        await self._sink.message(message)
+        token = TRACING.set(match.group() if match else None)
+        try:
+            await self._sink.message(message)
+        finally:
+            TRACING.reset(token)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sink, name)
@@ -82,6 +132,7 @@ class TimedBridge:
         match = TAG.search(delivery.text)
         if match:
             self._stamps.issued.setdefault(match.group(), time.perf_counter())
+            self._stamps.target[match.group()] = delivery.target.chat_id
         remote_id = await self._bridge.deliver(delivery)
         if match:
             self._stamps.answered.setdefault(match.group(), time.perf_counter())
@@ -109,20 +160,46 @@ def secret_file(directory: Path, name: str, value: str) -> Path:
     return path
 
 
-async def send_all(client: AsyncClient, room: str, texts: list[str], concurrency: int) -> float:
+def room_of(text: str, rooms: list[str]) -> str:
+    """Message ``bench-x-i`` goes to room ``i mod len(rooms)``: the same spread in every phase."""
+    return rooms[int(text.rsplit("-", 1)[1]) % len(rooms)]
+
+
+async def send_one(client: AsyncClient, room: str, text: str) -> None:
+    response = await client.room_send(room, "m.room.message", {"msgtype": "m.text", "body": text})
+    if not hasattr(response, "event_id"):
+        raise RuntimeError(f"send failed: {response}")
+
+
+async def send_all(
+    client: AsyncClient, rooms: list[str], texts: list[str], concurrency: int
+) -> float:
+    """``concurrency`` requests in flight at any time, each message into its ``room_of``."""
     queue = iter(texts)
     began = time.perf_counter()
 
     async def worker() -> None:
         for text in queue:
-            response = await client.room_send(
-                room, "m.room.message", {"msgtype": "m.text", "body": text}
-            )
-            if not hasattr(response, "event_id"):
-                raise RuntimeError(f"send failed: {response}")
+            await send_one(client, room_of(text, rooms), text)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - began
+
+
+async def send_paced(
+    client: AsyncClient, rooms: list[str], texts: list[str], rate: float
+) -> tuple[float, float]:
+    """Start one send every ``1/rate`` s without waiting for the previous one to be answered
+    (one request takes ~30 ms here, so awaiting each would cap the rate near 30/s).
+    Returns (start rate achieved, seconds until every send was answered)."""
+    began = time.perf_counter()
+    sends = []
+    for i, text in enumerate(texts):
+        sends.append(asyncio.create_task(send_one(client, room_of(text, rooms), text)))
+        await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.perf_counter()))
+    started = time.perf_counter() - began
+    await asyncio.gather(*sends)
+    return len(texts) / started, time.perf_counter() - began
 
 
 SYNC_FILTER = {"room": {"timeline": {"limit": 1000}}}
@@ -131,19 +208,20 @@ look lost when it was only not fetched."""
 
 
 async def collect(
-    client: AsyncClient, room: str, prefix: str, expected: int, wait_seconds: float
-) -> list[str]:
-    """Tags seen in ``room`` starting with ``prefix``, in timeline order, until ``expected``."""
-    seen: list[str] = []
+    client: AsyncClient, rooms: list[str], prefix: str, expected: int, wait_seconds: float
+) -> dict[str, list[str]]:
+    """Tags seen in each of ``rooms`` starting with ``prefix``, in timeline order."""
+    seen: dict[str, list[str]] = {room: [] for room in rooms}
     deadline = time.monotonic() + wait_seconds
-    while len(seen) < expected and time.monotonic() < deadline:
+    while sum(map(len, seen.values())) < expected and time.monotonic() < deadline:
         response = await client.sync(timeout=1000, sync_filter=SYNC_FILTER)
         joined = getattr(response, "rooms", None)
-        room_info = joined.join.get(room) if joined else None
-        for event in room_info.timeline.events if room_info else []:
-            match = TAG.search(event.body) if isinstance(event, RoomMessageText) else None
-            if match and match.group().startswith(prefix):
-                seen.append(match.group())
+        for room in rooms:
+            room_info = joined.join.get(room) if joined else None
+            for event in room_info.timeline.events if room_info else []:
+                match = TAG.search(event.body) if isinstance(event, RoomMessageText) else None
+                if match and match.group().startswith(prefix):
+                    seen[room].append(match.group())
     return seen
 
 
@@ -162,11 +240,94 @@ async def room_order(client: AsyncClient, room: str, since: str, prefix: str) ->
         token = page.end
 
 
+async def orders(client: AsyncClient, rooms: list[str], since: str, prefix: str) -> list[list[str]]:
+    return [await room_order(client, room, since, prefix) for room in rooms]
+
+
+def delivery_report(
+    internal: list[list[str]], partner: list[list[str]], sent: int
+) -> dict[str, Any]:
+    """Loss, duplicates and order, room by room (internal room i is linked to partner room i)."""
+    arrived = [tag for room in partner for tag in room]
+    first_difference = None
+    for index, (ours, theirs) in enumerate(zip(internal, partner, strict=True)):
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+            if a != b:
+                first_difference = {"room": index, "index": i, "internal": a, "partner": b}
+                break
+        if first_difference:
+            break
+    return {
+        "sent": sent,
+        "arrived": len(set(arrived)),
+        "duplicates": len(arrived) - len(set(arrived)),
+        "in_order": internal == partner,
+        "first_difference": first_difference,
+    }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))] if values else None
+
+
+def overhead_report(stamps: Stamps, prefix: str) -> dict[str, Any]:
+    """issued − received per message; and hgw's own share of it: issued − max(received, the
+    moment the previous send to the same chat was answered). With one chat and arrivals faster
+    than a send request, messages queue behind each other (invariant 4) and the raw figure is
+    mostly that wait; the own figure is what hgw adds (store commits, head read, resolution)."""
+    keys = [k for k in stamps.received if k.startswith(prefix) and k in stamps.issued]
+    raw = [(stamps.issued[k] - stamps.received[k]) * 1000 for k in keys]
+    own = []
+    previous: dict[str, float] = {}
+    for key in sorted(keys, key=lambda k: stamps.issued[k]):
+        chat = stamps.target[key]
+        ready = max(stamps.received[key], previous.get(chat, 0.0))
+        own.append((stamps.issued[key] - ready) * 1000)
+        previous[chat] = stamps.answered.get(key, stamps.issued[key])
+
+    def summary(values: list[float]) -> dict[str, Any]:
+        return {
+            "messages": len(values),
+            "p50": statistics.median(values) if values else None,
+            "p99": percentile(values, 0.99),
+            "max": max(values) if values else None,
+        }
+
+    steps: dict[str, list[float]] = {}
+    for key in keys:
+        phases = stamps.phases.get(key, [])
+        cursor = stamps.received[key]
+        for step, start, end in sorted(phases, key=lambda p: p[1]):
+            steps.setdefault(f"gap before {step}", []).append((start - cursor) * 1000)
+            steps.setdefault(step, []).append((end - start) * 1000)
+            cursor = max(cursor, end)
+        steps.setdefault("gap before issued", []).append((stamps.issued[key] - cursor) * 1000)
+    return {
+        "raw": summary(raw),
+        "own": summary(own),
+        "steps_p50": {step: statistics.median(v) for step, v in steps.items()},
+    }
+
+
+async def make_rooms(
+    count: int, creator: AsyncClient, bot: RegisteredUser, bot_client: AsyncClient
+) -> list[str]:
+    rooms = []
+    for _ in range(count):
+        room = (await creator.room_create(invite=[bot.user_id])).room_id
+        await bot_client.join(room)
+        rooms.append(room)
+    return rooms
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="hgw-relay-bench-"))
     internal = SynapseServer(tmp / "internal", "internal.test").start()
     partner = SynapseServer(tmp / "partner", "partner.test").start()
     daemon_task = None
+    stamps = Stamps()
+    trace_steps(stamps)
     try:
         staff_user = internal.register_user("alice")
         bot_in = internal.register_user("hgw")
@@ -175,11 +336,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         alice = await client_for(internal, staff_user)
         pavel = await client_for(partner, pavel_user)
         bot_in_c, bot_out_c = await client_for(internal, bot_in), await client_for(partner, bot_out)
-        portal = (await alice.room_create(invite=[bot_in.user_id])).room_id
-        unlinked = (await alice.room_create()).room_id
-        partner_room = (await pavel.room_create(invite=[bot_out.user_id])).room_id
-        await bot_in_c.join(portal)
-        await bot_out_c.join(partner_room)
+        portals = await make_rooms(args.rooms, alice, bot_in, bot_in_c)
+        unlinked = [(await alice.room_create()).room_id for _ in range(args.rooms)]
+        partner_rooms = await make_rooms(args.rooms, pavel, bot_out, bot_out_c)
         await bot_in_c.close()
         await bot_out_c.close()
         await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)
@@ -188,18 +347,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         config_dir.mkdir()
         secret_file(config_dir, "in.pw", bot_in.password)
         secret_file(config_dir, "out.pw", bot_out.password)
+        links = "".join(
+            f'[[links]]\nid = "bench{i}"\ninternal_room = "{portal}"\n'
+            f'external_network = "partner"\nexternal_chat = "{partner_room}"\n'
+            for i, (portal, partner_room) in enumerate(zip(portals, partner_rooms, strict=True))
+        )
         (config_dir / "config.toml").write_text(
             f'[gateway]\ndata_dir = "data"\nlog_level = "warning"\n'
             f'[store]\nsynchronous = "{args.synchronous}"\n'
             f'[matrix]\nhomeserver = "{internal.url}"\nuser_id = "{bot_in.user_id}"\n'
             f'password_file = "in.pw"\nadmins = ["{staff_user.user_id}"]\n'
             f'[partners.partner]\nhomeserver = "{partner.url}"\nuser_id = "{bot_out.user_id}"\n'
-            f'password_file = "out.pw"\nadmins = ["{pavel_user.user_id}"]\n'
-            f'[[links]]\nid = "bench"\ninternal_room = "{portal}"\nexternal_network = "partner"\n'
-            f'external_chat = "{partner_room}"\n'
+            f'password_file = "out.pw"\nadmins = ["{pavel_user.user_id}"]\n' + links
         )
         config = load_config(config_dir / "config.toml")
-        stamps = Stamps()
 
         def make_bridges(cfg: Any) -> dict[Any, Any]:
             return {name: TimedBridge(b, stamps) for name, b in build_bridges(cfg).items()}
@@ -209,44 +370,38 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.wait_for(daemon.ready.wait(), 60)
 
         # warm-up: the first messages pay for connection set-up
-        await send_all(alice, portal, [f"bench-warm-{i}" for i in range(10)], 1)
-        await collect(pavel, partner_room, "bench-warm", 10, 60)
+        warm = max(10, args.rooms)
+        await send_all(alice, portals, [f"bench-warm-{i}" for i in range(warm)], 1)
+        await collect(pavel, partner_rooms, "bench-warm", warm, 60)
 
         # 1. overhead at a paced rate
         before_paced = (await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
-        interval = 1 / args.rate
-        began = time.perf_counter()
-        for i in range(args.paced):
-            await alice.room_send(
-                portal, "m.room.message", {"msgtype": "m.text", "body": f"bench-paced-{i}"}
-            )
-            await asyncio.sleep(max(0.0, began + (i + 1) * interval - time.perf_counter()))
+        before_paced_in = (await alice.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
+        texts = [f"bench-paced-{i}" for i in range(args.paced)]
+        paced_rate, paced_seconds = await send_paced(alice, portals, texts, args.rate)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and args.paced > sum(
-            key.startswith("bench-paced") for key in stamps.issued
+            key.startswith("bench-paced") for key in stamps.answered
         ):
             await asyncio.sleep(0.2)
-        await asyncio.sleep(2)  # the last sends complete
         # paginate rather than sync: /sync returns at most 100 events per room and response
-        paced_seen = await room_order(pavel, partner_room, before_paced, "bench-paced")
-        overhead = sorted(
-            (stamps.issued[k] - stamps.received[k]) * 1000
-            for k in stamps.received
-            if k.startswith("bench-paced") and k in stamps.issued
-        )
+        paced_out = await orders(pavel, partner_rooms, before_paced, "bench-paced")
+        paced_in = await orders(alice, portals, before_paced_in, "bench-paced")
 
         # 2. throughput: baseline straight into the homeserver, then through the relay
         texts = [f"bench-base-{i}" for i in range(args.burst)]
         baseline_seconds = await send_all(alice, unlinked, texts, args.concurrency)
         texts = [f"bench-burst-{i}" for i in range(args.burst)]
         before_burst = (await alice.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
+        before_burst_out = (await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         began = time.perf_counter()
-        sender = asyncio.create_task(send_all(alice, portal, texts, args.concurrency))
-        burst_seen = await collect(pavel, partner_room, "bench-burst", args.burst, 300)
+        sender = asyncio.create_task(send_all(alice, portals, texts, args.concurrency))
+        burst_seen = await collect(pavel, partner_rooms, "bench-burst", args.burst, 300)
         relay_seconds = time.perf_counter() - began
         await sender
         # concurrent senders race, so "in order" means: in the order the internal room has
-        internal_order = await room_order(alice, portal, before_burst, "bench-burst")
+        burst_in = await orders(alice, portals, before_burst, "bench-burst")
+        burst_out = await orders(pavel, partner_rooms, before_burst_out, "bench-burst")
         await alice.close()
         await pavel.close()
     finally:
@@ -256,51 +411,47 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         internal.stop()
         partner.stop()
 
-    def percentile(values: list[float], q: float) -> float:
-        return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
-
-    burst = [k for k in internal_order if k in stamps.issued and k in stamps.answered]
+    burst = sorted(
+        (k for k in stamps.issued if k.startswith("bench-burst") and k in stamps.answered),
+        key=lambda k: stamps.issued[k],
+    )
     network_ms = [(stamps.answered[k] - stamps.issued[k]) * 1000 for k in burst]
-    hgw_ms = [(stamps.issued[b] - stamps.answered[a]) * 1000 for a, b in itertools.pairwise(burst)]
+    last_answer: dict[str, float] = {}
+    hgw_ms = []
+    for key in burst:
+        chat = stamps.target[key]
+        if chat in last_answer:
+            hgw_ms.append((stamps.issued[key] - last_answer[chat]) * 1000)
+        last_answer[chat] = stamps.answered[key]
+    relayed = sum(len(set(room)) for room in burst_seen.values())
     return {
         "benchmark": "relay",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "store_synchronous": args.synchronous,
+        "rooms": args.rooms,
+        "overhead_ms": {
+            "rate_per_second": args.rate,
+            "send_starts_per_second": paced_rate,
+            "sends_answered_within_s": paced_seconds,
+            **overhead_report(stamps, "bench-paced"),
+        },
+        "paced": delivery_report(paced_in, paced_out, args.paced),
         "serial_delivery_ms": {
             "send_request_p50": statistics.median(network_ms) if network_ms else None,
             "between_sends_p50": statistics.median(hgw_ms) if hgw_ms else None,
-        },
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
-        "store_synchronous": args.synchronous,
-        "overhead_ms": {
-            "rate_per_second": args.rate,
-            "messages": len(overhead),
-            "p50": statistics.median(overhead) if overhead else None,
-            "p99": percentile(overhead, 0.99),
-            "max": overhead[-1] if overhead else None,
-        },
-        "paced": {
-            "sent": args.paced,
-            "arrived": len(set(paced_seen)),
-            "duplicates": len(paced_seen) - len(set(paced_seen)),
-            "in_order": paced_seen == sorted(paced_seen, key=lambda t: int(t.rsplit("-", 1)[1])),
         },
         "throughput": {
             "messages": args.burst,
             "concurrency": args.concurrency,
             "baseline_per_second": args.burst / baseline_seconds,
-            "relay_per_second": len(set(burst_seen)) / relay_seconds,
-            "ratio": (len(set(burst_seen)) / relay_seconds) / (args.burst / baseline_seconds),
-            "arrived": len(set(burst_seen)),
-            "duplicates": len(burst_seen) - len(set(burst_seen)),
-            "in_order": burst_seen == internal_order,
-            "first_difference": next(
-                (
-                    {"index": i, "internal": a, "partner": b}
-                    for i, (a, b) in enumerate(zip(internal_order, burst_seen, strict=False))
-                    if a != b
-                ),
-                None,
-            ),
+            "relay_per_second": relayed / relay_seconds,
+            "ratio": (relayed / relay_seconds) / (args.burst / baseline_seconds),
+            **delivery_report(burst_in, burst_out, args.burst),
         },
     }
 
@@ -311,15 +462,28 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--rooms",
+        type=int,
+        default=1,
+        help="links (portal room → partner room); messages are spread over them round-robin,"
+        " the baseline over as many unlinked rooms",
+    )
     parser.add_argument("--synchronous", choices=("full", "normal"), default="full")
-    result = asyncio.run(main(parser.parse_args()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    parser.add_argument("--out", type=Path, help="result file (default bench/results/relay.json)")
+    args = parser.parse_args()
+    result = asyncio.run(main(args))
+    out = args.out or RESULTS / "relay.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     o, t = result["overhead_ms"], result["throughput"]
     print(
-        f"gateway overhead at {o['rate_per_second']:.0f} msg/s ({o['messages']} messages):"
-        f" p50 {o['p50']:.2f} ms, p99 {o['p99']:.2f} ms, max {o['max']:.2f} ms"
+        f"{args.rooms} room(s); overhead at {o['rate_per_second']:.0f} msg/s (sends started at"
+        f" {o['send_starts_per_second']:.0f}/s, {o['raw']['messages']} messages):"
+        f" raw p50 {o['raw']['p50']:.2f} ms p99 {o['raw']['p99']:.2f} ms;"
+        f" own p50 {o['own']['p50']:.2f} ms p99 {o['own']['p99']:.2f} ms"
     )
+    print("steps p50 (ms):", {k: round(v, 3) for k, v in o["steps_p50"].items()})
     print(
         f"throughput, {t['messages']} messages x{t['concurrency']}: baseline"
         f" {t['baseline_per_second']:.0f}/s, relay {t['relay_per_second']:.0f}/s"
@@ -328,4 +492,4 @@ if __name__ == "__main__":
     )
     print(f"paced: {result['paced']}")
     print(f"serial delivery during the burst: {result['serial_delivery_ms']}")
-    print(f"results: {RESULTS}")
+    print(f"results: {out}")
