@@ -1,9 +1,9 @@
 """The TUI's one seam to the daemon: the control API client.
 
 The TUI never opens the store or a network; everything it shows comes through this module.
-:func:`open_api` returns the daemon's own asyncio client (:mod:`gateway.control.client`) when it
-is installed, and the small stand-in in :mod:`tui._socket_client` otherwise — both speak the
-contract of ``docs/control-api.md`` and offer the same four calls:
+:func:`open_api` returns the daemon's own asyncio client (:mod:`gateway.control.client`), which
+speaks the contract of ``docs/control-api.md``. The TUI uses four of its calls (tests may hand
+the app anything else that offers them):
 
 - ``await connect()`` — start; reconnects by itself with backoff after that;
 - ``await call(method, **params)`` — one JSON-RPC request, raising :data:`ApiError` on an error
@@ -20,18 +20,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from gateway.control.client import ControlClient
+from gateway.control.client import ControlError as ApiError
+
 StateCallback = Callable[[bool, str], None]
-
-try:  # the daemon's client, once gateway/control/ is in the tree
-    from gateway.control.client import ControlClient as _Client
-    from gateway.control.client import ControlError as ApiError
-except ImportError:  # pragma: no cover - only before the control package landed
-    from tui._socket_client import ApiError  # type: ignore[assignment]
-    from tui._socket_client import SocketClient as _Client
-
-FORBIDDEN = -32003
-NOT_FOUND = -32004
-REFUSED = -32010
 
 
 class ControlApi(Protocol):
@@ -43,7 +35,7 @@ class ControlApi(Protocol):
 
 def open_api(path: Path, on_state: StateCallback) -> ControlApi:
     """A control API client for the socket at ``path``; nothing happens until ``connect()``."""
-    return _Client(path, on_state=on_state)  # type: ignore[return-value]
+    return ControlClient(path, on_state=on_state)
 
 
 def describe(err: BaseException) -> str:
@@ -58,4 +50,4 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-__all__ = ["FORBIDDEN", "NOT_FOUND", "REFUSED", "ApiError", "ControlApi", "describe", "open_api"]
+__all__ = ["ApiError", "ControlApi", "describe", "open_api"]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -139,7 +140,12 @@ class HgwApp(App[None]):
 
     def on_api_event(self, message: ApiEvent) -> None:
         for screen in list(self.live_screens):
-            screen.on_api_event(message.params)
+            if not screen.is_attached:
+                continue
+            try:
+                screen.on_api_event(message.params)
+            except NoMatches:  # the screen is being taken down (the app is closing)
+                self.log.warning(f"event for a closing screen: {message.params.get('topic')}")
 
     def conversation_title(self, link_id: str | None) -> str:
         """The inbox's name for a link (its id until the inbox has loaded)."""

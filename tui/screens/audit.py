@@ -173,7 +173,7 @@ class AuditScreen(HgwScreen):
         except Exception as err:
             self.failed(err, "Audit export")
             return
-        self.notify(f"Exported {len(records)} records to {path}", timeout=5)
+        self.notify(f"Exported {len(records)} records to {path}", timeout=5, markup=False)
 
 
 __all__ = ["AuditScreen"]

@@ -60,7 +60,7 @@ class HgwScreen(Screen[None]):
 
     def failed(self, err: BaseException, title: str) -> None:
         """Show what went wrong — the server's own refusal message when it refused."""
-        self.notify(describe(err), title=title, severity="error", timeout=8)
+        self.notify(describe(err), title=title, severity="error", timeout=8, markup=False)
 
 
 __all__ = ["HgwScreen"]

@@ -191,7 +191,7 @@ class LinksScreen(HgwScreen):
         except Exception as err:
             self.failed(err, done.split()[0])
             return
-        self.notify(done, timeout=3)
+        self.notify(done, timeout=3, markup=False)
         self.load()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -18,7 +19,7 @@ class ConnectionBanner(Static):
     def _show(self, state: tuple[bool, str]) -> None:
         connected, reason = state
         self.set_class(not connected, "-down")
-        self.update("" if connected else f"⚠ daemon not running — retrying ({reason})")
+        self.update(Text("" if connected else f"⚠ daemon not running — retrying ({reason})"))
 
 
 __all__ = ["ConnectionBanner"]

@@ -458,7 +458,7 @@ class Timeline(ScrollView, can_focus=True):
         try:
             page = await self.app.api.call("history", link_id=link_id, before=before, limit=PAGE)  # type: ignore[attr-defined]
         except Exception as err:  # shown, never raised into the UI
-            self.notify(describe(err), title="Older messages", severity="warning")
+            self.notify(describe(err), title="Older messages", severity="warning", markup=False)
             return
         finally:
             self.fetching = False
