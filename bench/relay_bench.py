@@ -81,9 +81,11 @@ def trace_steps(stamps: Stamps) -> None:
 
         return wrapper
 
-    for name in ("archive", "write", "archive_and_route"):
-        if hasattr(Store, name):
-            setattr(Store, name, timed_write(getattr(Store, name), name))
+    from gateway.store.messages import MessageArchive
+
+    for cls, name in ((Store, "archive"), (Store, "write"), (MessageArchive, "archive_then")):
+        if hasattr(cls, name):
+            setattr(cls, name, timed_write(getattr(cls, name), name))
     head = outbox.head
 
     async def timed_head(reader: Any, target: Any) -> Any:
@@ -158,6 +160,35 @@ def secret_file(directory: Path, name: str, value: str) -> Path:
     with os.fdopen(fd, "w") as file:
         file.write(value)
     return path
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) a process used so far; ``None`` is this process."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per process over a phase: on a 2-core machine two homeservers and hgw
+    compete for the same cores, and this shows who used them."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self._pids = pids
+        self._start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        self._began = time.perf_counter()
+
+    def stop(self, messages: int) -> dict[str, Any]:
+        wall = time.perf_counter() - self._began
+        used = {name: cpu_seconds(pid) - self._start[name] for name, pid in self._pids.items()}
+        return {
+            "wall_seconds": wall,
+            "cpu_seconds": used,
+            "cores_busy": sum(used.values()) / wall,
+            "cpu_ms_per_message": {name: 1000 * sec / messages for name, sec in used.items()},
+        }
 
 
 def room_of(text: str, rooms: list[str]) -> str:
@@ -389,15 +420,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         paced_in = await orders(alice, portals, before_paced_in, "bench-paced")
 
         # 2. throughput: baseline straight into the homeserver, then through the relay
+        pids = {"internal": internal.pid, "partner": partner.pid, "hgw+bench": None}
         texts = [f"bench-base-{i}" for i in range(args.burst)]
+        meter = CpuMeter(pids)
         baseline_seconds = await send_all(alice, unlinked, texts, args.concurrency)
+        baseline_cpu = meter.stop(args.burst)
         texts = [f"bench-burst-{i}" for i in range(args.burst)]
         before_burst = (await alice.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         before_burst_out = (await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         began = time.perf_counter()
+        meter = CpuMeter(pids)
         sender = asyncio.create_task(send_all(alice, portals, texts, args.concurrency))
         burst_seen = await collect(pavel, partner_rooms, "bench-burst", args.burst, 300)
         relay_seconds = time.perf_counter() - began
+        relay_cpu = meter.stop(args.burst)
         await sender
         # concurrent senders race, so "in order" means: in the order the internal room has
         burst_in = await orders(alice, portals, before_burst, "bench-burst")
@@ -451,6 +487,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "baseline_per_second": args.burst / baseline_seconds,
             "relay_per_second": relayed / relay_seconds,
             "ratio": (relayed / relay_seconds) / (args.burst / baseline_seconds),
+            "baseline_cpu": baseline_cpu,
+            "relay_cpu": relay_cpu,
             **delivery_report(burst_in, burst_out, args.burst),
         },
     }
@@ -490,6 +528,10 @@ if __name__ == "__main__":
         f" ({t['ratio']:.0%}); arrived {t['arrived']}, duplicates {t['duplicates']},"
         f" in order: {t['in_order']}"
     )
+    for phase in ("baseline_cpu", "relay_cpu"):
+        cpu = t[phase]
+        per = {k: round(v, 2) for k, v in cpu["cpu_ms_per_message"].items()}
+        print(f"{phase}: {cpu['cores_busy']:.2f} cores busy; CPU ms per message {per}")
     print(f"paced: {result['paced']}")
     print(f"serial delivery during the burst: {result['serial_delivery_ms']}")
     print(f"results: {out}")

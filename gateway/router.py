@@ -1,11 +1,17 @@
 """Ingest → policy → outbox: the only place that knows links.
 
-For every event a bridge reports, the router archives it, finds the links of its chat, asks the
-policy engine for a Decision per route, and writes — in ONE transaction — the outbox rows (with
-the redacted payload), the approval rows for held messages, the notices for blocked ones, the
-audit records of every decision, and the message's ``routed_at`` mark. A crash before that
-commit leaves the message archived but unrouted; :meth:`Router.recover` routes it at start-up,
-so nothing accepted is ever lost and nothing is routed twice.
+For every message a bridge reports, the router finds the links of its chat, asks the policy
+engine for a Decision per route (pure, before any write), and then writes — in ONE transaction,
+the same one that archives the message — the outbox rows (with the redacted payload), the
+approval rows for held messages, the notices for blocked ones, the audit records of every
+decision, and the message's ``routed_at`` mark. One durable commit per message: once it returns
+the message is both stored and routed, and the dispatcher can send at once.
+
+A message stays archived but unrouted only on purpose — reception keeps messages from unlinked
+contacts so (:mod:`gateway.reception`) — or when writing its routing failed after the archive
+(the error reaches the bridge, which retries the event). :meth:`Router.recover` routes such
+messages at start-up and when a contact is assigned, so nothing accepted is ever lost and
+nothing is routed twice.
 
 Attachment bytes go to the media cache before the message is archived, so the archive and every
 outbox row can name them by digest (a target network cannot read the source's media URIs).
@@ -40,6 +46,7 @@ from gateway.model import (
     UserRef,
 )
 from gateway.store import Store, kv, message_map, outbox
+from gateway.store.messages import ArchiveResult
 from gateway.store.outbox import OutboxState, now_ms
 from gateway.verdicts import Verdict
 
@@ -106,11 +113,29 @@ class Router:
     # -- events from bridges -------------------------------------------------------------------
 
     async def message(self, message: Message) -> Routing:
+        """Archive and route ``message`` in one transaction; return after it is durable."""
         message = await self._cache_media(message)
-        archived = await self._store.archive(message)
-        if not archived.is_new and await self._is_routed(archived.message_id):
+        routes = self.routes_from(message.chat)
+        if not routes and message.direction is Direction.INBOUND:
+            # An external chat nobody linked: the message stays unrouted — that is the
+            # reception queue — until an admin assigns the contact (or a portal is opened
+            # for it); then :meth:`recover` routes it like any late message.
+            archived = await self._store.archive(message)
+            return Routing(archived.message_id, archived.is_new)
+        decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
+
+        async def route(
+            conn: aiosqlite.Connection, archived: ArchiveResult
+        ) -> tuple[list[ChatRef], int | None] | None:
+            if not archived.is_new and await _is_routed(conn, archived.message_id):
+                return None  # a redelivered event: routed before
+            return await self._write_routing(conn, archived.message_id, message, decided)
+
+        archived, written = await self._store.messages.archive_then(message, route)
+        if written is None:
             return Routing(archived.message_id, is_new=False)
-        return await self._route(archived.message_id, message, is_new=archived.is_new)
+        self._routed(archived.message_id, message, decided, written)
+        return Routing(archived.message_id, archived.is_new, tuple(decided))
 
     async def recover(self, messages: Iterable[tuple[MessageId, Message]]) -> int:
         """Route messages a crash left archived but unrouted; returns how many."""
@@ -302,36 +327,49 @@ class Router:
             },
         )
 
-    async def _is_routed(self, message_id: MessageId) -> bool:
-        async with self._store.reader.execute(
-            "SELECT routed_at IS NOT NULL FROM messages WHERE id = ?", (message_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return bool(row and row[0])
-
     async def _route(self, message_id: MessageId, message: Message, *, is_new: bool) -> Routing:
+        """Route a message archived earlier (see :meth:`recover`)."""
         routes = self.routes_from(message.chat)
         if not routes and message.direction is Direction.INBOUND:
-            # An external chat nobody linked: the message stays unrouted — that is the
-            # reception queue — until an admin assigns the contact (or a portal is opened
-            # for it); then :meth:`recover` routes it like any late message.
             return Routing(message_id, is_new)
         decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
-        reply_to = await self._resolve(message.chat, message.reply_to_native_id)
-        edit_of = await self._resolve(message.chat, message.edit_of_native_id)
 
-        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
-            woken: list[ChatRef] = []
-            for route, verdict in decided:
-                woken += await self._write_route(
-                    conn, message_id, message, route, verdict, reply_to, edit_of
-                )
-            await conn.execute(
-                "UPDATE messages SET routed_at = ? WHERE id = ?", (now_ms(), message_id)
+        async def write(conn: aiosqlite.Connection) -> tuple[list[ChatRef], int | None]:
+            return await self._write_routing(conn, message_id, message, decided)
+
+        self._routed(message_id, message, decided, await self._store.write(write))
+        return Routing(message_id, is_new, tuple(decided))
+
+    async def _write_routing(
+        self,
+        conn: aiosqlite.Connection,
+        message_id: MessageId,
+        message: Message,
+        decided: Sequence[tuple[Route, Verdict]],
+    ) -> tuple[list[ChatRef], int | None]:
+        """Every route's rows and the ``routed_at`` mark, inside the caller's transaction.
+
+        Returns the queues to wake and the message an edit refers to (for the live event)."""
+        reply_to = await self._resolve(conn, message.chat, message.reply_to_native_id)
+        edit_of = await self._resolve(conn, message.chat, message.edit_of_native_id)
+        woken: list[ChatRef] = []
+        for route, verdict in decided:
+            woken += await self._write_route(
+                conn, message_id, message, route, verdict, reply_to, edit_of
             )
-            return woken
+        await conn.execute("UPDATE messages SET routed_at = ? WHERE id = ?", (now_ms(), message_id))
+        return woken, edit_of
 
-        self._wake(await self._store.write(write))
+    def _routed(
+        self,
+        message_id: MessageId,
+        message: Message,
+        decided: Sequence[tuple[Route, Verdict]],
+        written: tuple[list[ChatRef], int | None],
+    ) -> None:
+        """After the commit: wake the queues that got rows, tell the live subscribers."""
+        woken, edit_of = written
+        self._wake(woken)
         self.events(
             "message",
             message_id=edit_of or message_id,
@@ -341,12 +379,14 @@ class Router:
         )
         if any(verdict.action == "hold" for _route, verdict in decided):
             self.events("approval", message_id=message_id)
-        return Routing(message_id, is_new, tuple(decided))
 
-    async def _resolve(self, chat: ChatRef, native_id: str | None) -> int | None:
+    @staticmethod
+    async def _resolve(
+        conn: aiosqlite.Connection, chat: ChatRef, native_id: str | None
+    ) -> int | None:
         if native_id is None:
             return None
-        return await message_map.resolve(self._store.reader, chat, native_id)
+        return await message_map.resolve(conn, chat, native_id)
 
     async def _write_route(
         self,
@@ -442,6 +482,13 @@ class Router:
             },
             message_id=message_id,
         )
+
+
+async def _is_routed(conn: aiosqlite.Connection, message_id: MessageId) -> bool:
+    rows = await conn.execute_fetchall(
+        "SELECT routed_at IS NOT NULL FROM messages WHERE id = ?", (message_id,)
+    )
+    return bool(rows and next(iter(rows))[0])
 
 
 def _no_listener(topic: str, **ids: Any) -> None:

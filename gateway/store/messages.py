@@ -4,6 +4,12 @@
 through it before its sync token may advance. Calls are coalesced: messages that arrive while a
 transaction is being committed are inserted together with one ``executemany`` in the next one,
 and each caller still gets its own id only after the commit.
+
+``archive_then`` adds a *follow-up* that runs in the same transaction, right after the insert,
+with the message's id: the router writes its outbox rows there, so a message costs one durable
+commit, not two, and no crash can leave it archived but unrouted. A failing follow-up is rolled
+back alone (its own savepoint): the message stays archived, unrouted, and the caller gets the
+error — the network redelivers the event and routing is tried again.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -33,6 +39,8 @@ from gateway.model import (
     UserRef,
 )
 from gateway.store.writer import GroupCommitWriter
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +107,25 @@ def _encode_attachments(message: Message) -> str | None:
 MAX_ARCHIVE_BATCH = 4000
 """Messages per insert; keeps the dedupe query under SQLite's bound-variable limit."""
 
+FollowUp = Callable[[aiosqlite.Connection, ArchiveResult], Awaitable[Any]]
+"""Runs inside the archiving transaction, after the insert, with the message's result."""
+
 
 @dataclass(slots=True)
 class _Batch:
     """Messages that will be inserted together; each caller waits on its own future."""
 
     messages: list[Message] = field(default_factory=list)
-    futures: list[asyncio.Future[ArchiveResult]] = field(default_factory=list)
+    follow_ups: list[FollowUp | None] = field(default_factory=list)
+    futures: list[asyncio.Future[tuple[ArchiveResult, Any]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    result: ArchiveResult
+    value: Any = None
+    error: BaseException | None = None
+    """The follow-up's failure; the message itself is archived."""
 
 
 class MessageArchive:
@@ -125,17 +145,55 @@ class MessageArchive:
 
     async def archive(self, message: Message) -> ArchiveResult:
         """Store ``message`` durably (or find it already stored); return its id after commit."""
+        result, _value = await self._enqueue(message, None)
+        return result
+
+    async def archive_then(
+        self, message: Message, then: Callable[[aiosqlite.Connection, ArchiveResult], Awaitable[T]]
+    ) -> tuple[ArchiveResult, T]:
+        """Archive ``message`` and run ``then`` in the same transaction; both durable on return.
+
+        ``then`` runs for a redelivered message too (``is_new`` False), so it can finish what a
+        message archived earlier without it still lacks. If ``then`` raises, its writes are
+        undone, the message stays archived, and the error is raised here after the commit.
+        """
+        return await self._enqueue(message, then)
+
+    async def _enqueue(self, message: Message, then: FollowUp | None) -> tuple[ArchiveResult, Any]:
         batch = self._open_batch
         if batch is None or len(batch.messages) >= MAX_ARCHIVE_BATCH:
             batch = self._open_batch = _Batch()
             insert = self._writer.enqueue(partial(self._insert, batch))
             insert.add_done_callback(partial(_settle, batch))
-        future: asyncio.Future[ArchiveResult] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[ArchiveResult, Any]] = (
+            asyncio.get_running_loop().create_future()
+        )
         batch.messages.append(message)
+        batch.follow_ups.append(then)
         batch.futures.append(future)
         return await future
 
-    async def _insert(self, batch: _Batch, conn: aiosqlite.Connection) -> list[ArchiveResult]:
+    async def _insert(self, batch: _Batch, conn: aiosqlite.Connection) -> list[_Outcome]:
+        results = await self._insert_rows(batch, conn)
+        outcomes = []
+        for result, then in zip(results, batch.follow_ups, strict=True):
+            if then is None:
+                outcomes.append(_Outcome(result))
+                continue
+            await conn.execute("SAVEPOINT follow_up")
+            try:
+                value = await then(conn, result)
+            except Exception as err:
+                await conn.execute("ROLLBACK TO follow_up")
+                await conn.execute("RELEASE follow_up")
+                self._writer.forget_caches()  # what the follow-up cached is undone
+                outcomes.append(_Outcome(result, error=err))
+                continue
+            await conn.execute("RELEASE follow_up")
+            outcomes.append(_Outcome(result, value))
+        return outcomes
+
+    async def _insert_rows(self, batch: _Batch, conn: aiosqlite.Connection) -> list[ArchiveResult]:
         if self._open_batch is batch:
             self._open_batch = None  # from here on, newcomers start the next batch
         now = int(time.time() * 1000)
@@ -217,26 +275,31 @@ class MessageArchive:
         params = [value for key in keys for value in key]
         # A join from the key list, not "(a, b) IN (VALUES …)": SQLite plans the latter as a
         # scan of the whole index, the join as one index search per key.
-        async with conn.execute(
+        # One round trip to the connection's thread (execute_fetchall), not three.
+        rows = await conn.execute_fetchall(
             f"WITH wanted (cid, nid) AS (VALUES {placeholders})"  # noqa: S608 - placeholders only
             " SELECT m.conversation_id, m.native_id, m.id FROM wanted"
             " JOIN messages m ON m.conversation_id = wanted.cid AND m.native_id = wanted.nid",
             params,
-        ) as cursor:
-            return {(row[0], row[1]): row[2] async for row in cursor}
+        )
+        return {(row[0], row[1]): row[2] for row in rows}
 
 
-def _settle(batch: _Batch, insert: asyncio.Future[list[ArchiveResult]]) -> None:
+def _settle(batch: _Batch, insert: asyncio.Future[list[_Outcome]]) -> None:
     """Hand each caller its result — or the batch's failure — once the writer is done."""
     error = insert.exception() if not insert.cancelled() else asyncio.CancelledError()
-    results = insert.result() if error is None else [None] * len(batch.futures)
-    for future, result in zip(batch.futures, results, strict=True):
+    outcomes: list[_Outcome | None] = (
+        list(insert.result()) if error is None else [None] * len(batch.futures)
+    )
+    for future, outcome in zip(batch.futures, outcomes, strict=True):
         if future.done():
             continue
-        if error is not None:
-            future.set_exception(error)
+        if outcome is None:
+            future.set_exception(error or RuntimeError("archive batch lost"))
+        elif outcome.error is not None:
+            future.set_exception(outcome.error)
         else:
-            future.set_result(result)  # type: ignore[arg-type]
+            future.set_result((outcome.result, outcome.value))
 
 
 async def search_messages(
@@ -314,8 +377,9 @@ def _message(row: Sequence[Any]) -> tuple[MessageId, Message]:
 async def unrouted_messages(
     reader: aiosqlite.Connection, chat: ChatRef | None = None
 ) -> list[tuple[MessageId, Message]]:
-    """Messages archived but not routed — a crash hit between the two transactions, or they
-    wait in reception (:mod:`gateway.reception`) — oldest first; only ``chat``'s if given."""
+    """Messages archived but not routed — they wait in reception (:mod:`gateway.reception`),
+    routing them failed after the archive committed, or an older version crashed between
+    archiving and routing — oldest first; only ``chat``'s if given."""
     where = "m.routed_at IS NULL"
     params: tuple[str, ...] = ()
     if chat is not None:

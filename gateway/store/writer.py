@@ -52,8 +52,14 @@ class GroupCommitWriter:
         self._task = asyncio.create_task(self._run(), name="store-writer")
 
     def on_rollback(self, hook: Callable[[], None]) -> None:
-        """Call ``hook`` whenever a whole transaction is lost, so caches can forget its effects."""
+        """Call ``hook`` whenever writes are undone (a transaction, or one operation's savepoint),
+        so caches can forget their effects; a hook must be safe to call at any time."""
         self._rollback_hooks.append(hook)
+
+    def forget_caches(self) -> None:
+        """Part of a transaction was undone: caches that may hold its effects reload."""
+        for hook in self._rollback_hooks:
+            hook()
 
     def enqueue(self, operation: Operation[T]) -> asyncio.Future[T]:
         """Queue ``operation`` now; the future resolves once its transaction has committed.
@@ -91,20 +97,30 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[tuple[Operation[Any], asyncio.Future[Any]]]) -> None:
         conn = self._conn
         results: list[tuple[asyncio.Future[Any], Any]] = []
+        # A lone operation needs no savepoint of its own: if it fails, the whole transaction
+        # is rolled back, which undoes exactly that operation (two round trips saved on the
+        # commonest commit of all, one message at a time).
+        alone = sum(not future.cancelled() for _operation, future in batch) == 1
         try:
             await conn.execute("BEGIN IMMEDIATE")
             for operation, future in batch:
                 if future.cancelled():
                     continue
-                await conn.execute("SAVEPOINT op")
+                if not alone:
+                    await conn.execute("SAVEPOINT op")
                 try:
                     result = await operation(conn)
                 except Exception as err:
-                    await conn.execute("ROLLBACK TO op")
-                    await conn.execute("RELEASE op")
+                    await conn.execute("ROLLBACK" if alone else "ROLLBACK TO op")
+                    if not alone:
+                        await conn.execute("RELEASE op")
+                    self.forget_caches()  # e.g. an audit head the undone operation appended
                     future.set_exception(err)
+                    if alone:
+                        return
                     continue
-                await conn.execute("RELEASE op")
+                if not alone:
+                    await conn.execute("RELEASE op")
                 results.append((future, result))
             await conn.execute("COMMIT")
         except Exception as err:
@@ -112,8 +128,7 @@ class GroupCommitWriter:
             if conn.in_transaction:
                 with contextlib.suppress(Exception):
                     await conn.execute("ROLLBACK")
-            for hook in self._rollback_hooks:
-                hook()
+            self.forget_caches()
             for _operation, future in batch:
                 if not future.done():
                     future.set_exception(err)
