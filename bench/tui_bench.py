@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import platform
 import random
 import sqlite3
@@ -361,14 +362,16 @@ def main() -> int:
                 shutil.copy(store, args.store)
                 assert sidecar is not None
                 sidecar.write_text(json.dumps(setup))
+        load_before = os.getloadavg()
         results = asyncio.run(measure(directory, args))
+        results["load_average_before_after"] = [load_before[0], os.getloadavg()[0]]
     report = {
         "benchmark": "tui",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
         },
         "store": {
             "conversations": args.conversations,
@@ -382,7 +385,8 @@ def main() -> int:
             "conversation's name (from links.list); inbox_complete: previews and counts from "
             "conversations.list, which the daemon computes per link (about 12 s for 10k links, "
             "server-side). Key latency: key sent to the frame rendered (App._display), headless, "
-            "same process as the daemon, 2 CPUs."
+            "same process as the daemon, 2 CPUs shared with whatever else runs (see the "
+            "load average)."
         ),
         **results,
     }

@@ -378,9 +378,12 @@ class InboxScreen(HgwScreen):
             self.timeline.upsert(message)
             if message.get("direction") == "inbound":
                 self.read_up_to(link_id, message["id"])  # you are looking at it
-        conversation = self._conversation(link_id or "")
+        if not link_id:
+            return  # an unknown contact waiting in reception: not a conversation yet
+        conversation = self._conversation(link_id)
         if conversation is None:
-            self.load_conversations()  # a new link: fetch the list again
+            if self.loaded:
+                self.load_conversations()  # a link made since: fetch the list again
             return
         last = conversation.get("last") or {}
         if message["id"] >= (last.get("id") or 0):
