@@ -28,7 +28,7 @@ synchronous = "normal"
 socket = "{socket}"
 
 [control.users]
-{user} = {{ role = "{role}" }}
+{user} = {{ role = "{role}"{links} }}
 
 [matrix]
 homeserver = "http://127.0.0.1:1"
@@ -60,6 +60,10 @@ class DaemonEnv:
 
     directory: Path
     role: str = "admin"
+    links: tuple[str, ...] = ()
+    """For an operator: the links they may read and answer."""
+    user: str = field(default_factory=getpass.getuser)
+    """The OS user the config names (another name: this process is refused)."""
     daemon: Daemon | None = None
     task: asyncio.Task[None] | None = None
     bridges: dict[str, RecordingBridge] = field(default_factory=dict)
@@ -74,7 +78,12 @@ class DaemonEnv:
 
     def write_config(self) -> None:
         self.config_path.write_text(
-            CONFIG.format(socket=self.socket, user=getpass.getuser(), role=self.role)
+            CONFIG.format(
+                socket=self.socket,
+                user=self.user,
+                role=self.role,
+                links=f", links = {list(self.links)!r}".replace("'", '"') if self.links else "",
+            )
         )
 
     async def start(self) -> Daemon:

@@ -18,6 +18,7 @@ from tui.keymap import load_keymap
 from tui.screens.approvals import ApprovalsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
+from tui.widgets.banner import ConnectionBanner
 from tui.widgets.table import KeyTable
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -293,3 +294,36 @@ async def test_another_admins_decision_updates_the_row_in_place(daemon_env: Daem
             await wait_for(pilot, lambda: acme["held"] == 0)
         finally:
             await other.close()
+
+
+async def test_an_operator_sees_own_links_and_no_admin_screens(short_dir) -> None:
+    env = DaemonEnv(short_dir, role="operator", links=("acme",))
+    await env.start()
+    try:
+        app = build_app(env.socket)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.resyncs >= 1)
+            inbox = app.screen
+            await wait_for(pilot, lambda: len(inbox.conversation_list.items) == 1)
+            assert inbox.conversation_list.items[0]["link_id"] == "acme"
+            assert not inbox.composer.input.disabled  # operators answer in their links
+            await pilot.press("f5")
+            title = app.screen.query_one("#audit-title")
+            await wait_for(pilot, lambda: "for admins and auditors" in str(title.render()))
+            assert app.screen.query_one("#audit", KeyTable).row_count == 0
+    finally:
+        await env.stop()
+
+
+async def test_a_user_the_daemon_does_not_know_is_told_so(short_dir) -> None:
+    env = DaemonEnv(short_dir, user="somebody-else")
+    await env.start()
+    try:
+        app = build_app(env.socket)
+        async with app.run_test(size=(120, 40)) as pilot:
+            banner = app.screen.query_one(ConnectionBanner)
+            await wait_for(pilot, lambda: "not in [control.users]" in str(banner.render()))
+            assert "refused this user" in str(banner.render())
+            assert app.resyncs == 0
+    finally:
+        await env.stop()

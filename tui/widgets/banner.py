@@ -19,7 +19,12 @@ class ConnectionBanner(Static):
     def _show(self, state: tuple[bool, str]) -> None:
         connected, reason = state
         self.set_class(not connected, "-down")
-        self.update(Text("" if connected else f"⚠ daemon not running — retrying ({reason})"))
+        if connected:
+            self.update("")
+        elif getattr(self.app.api, "refusal", None) is not None:  # running, but says no to us
+            self.update(Text(f"⚠ the daemon refused this user: {reason} — retrying"))
+        else:
+            self.update(Text(f"⚠ daemon not running — retrying ({reason})"))
 
 
 __all__ = ["ConnectionBanner"]
