@@ -163,3 +163,24 @@ async def test_edit_own_message_reaches_telegram_as_an_edit(daemon_env: DaemonEn
             "Can we meet tomorrow?",
             "See you at 11",
         ]
+
+
+async def test_a_partner_edit_updates_the_message_in_place(daemon_env: DaemonEnv) -> None:
+    await seed(daemon_env)
+    app = build_app(daemon_env.socket)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await inbox_ready(pilot, app)
+        await open_acme(pilot, screen, 3)
+        await daemon_env.inject(
+            TELEGRAM, partner("9", "Can we meet on Friday?", edit_of_native_id="3", sent_at=T0)
+        )
+        timeline = screen.timeline
+        await wait_for(pilot, lambda: timeline.messages[-1]["text"] == "Can we meet on Friday?")
+        assert timeline.messages[-1]["edited"]
+        await daemon_env.inject(TELEGRAM, partner("10", "And bring the contract", sent_at=T0))
+        await wait_for(pilot, lambda: timeline.messages[-1]["text"] == "And bring the contract")
+        assert [m["text"] for m in timeline.messages][-2:] == [
+            "Can we meet on Friday?",
+            "And bring the contract",
+        ]
+        assert len(timeline.messages) == 4

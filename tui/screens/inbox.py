@@ -74,8 +74,9 @@ class InboxScreen(HgwScreen):
         self.open_link: str | None = None
         self._pending_focus: tuple[str, int] | None = None
         self._edit_rows: set[int] = set()
-        """Archive ids of our own edits. The daemon publishes them as messages of their own
-        while ``history`` folds them into the edited message (control-API gap): skip them."""
+        """Archive ids of edits. The daemon publishes an edit as a message of its own while
+        ``history`` folds it into the edited message (control-API gap): skip those ids."""
+        self._arrivals: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
@@ -103,6 +104,28 @@ class InboxScreen(HgwScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.conversation_list.focus()
+        self.confirm_arrivals()
+
+    @work(group="inbox-arrivals")
+    async def confirm_arrivals(self) -> None:
+        """New messages of the open chat, in order. The daemon publishes an edit as a message
+        event of its own (control-API gap); ``history`` folds edits into the edited message, so
+        asking it for "the newest message up to this id" tells an edit from a new message."""
+        while True:
+            message = await self._arrivals.get()
+            link_id = message.get("link_id")
+            try:
+                page = await self.api.call("history", link_id=link_id,
+                                           before=message["id"] + 1, limit=1)  # fmt: skip
+                newest = page["messages"][-1] if page["messages"] else None
+            except Exception:
+                newest = message
+            if newest is None or newest["id"] != message["id"]:
+                self._edit_rows.add(message["id"])
+                continue
+            if link_id == self.timeline.link_id:
+                self.timeline.upsert(newest)
+                self._find_redactions([newest])
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -375,7 +398,10 @@ class InboxScreen(HgwScreen):
             return
         link_id = message.get("link_id")
         if link_id and link_id == self.open_link and link_id == self.timeline.link_id:
-            self.timeline.upsert(message)
+            if self.timeline.has(message["id"]):
+                self.timeline.upsert(message)  # a change: edit, delivery state, deletion
+            else:
+                self._arrivals.put_nowait(message)  # new — or an edit row, see confirm_arrivals
             if message.get("direction") == "inbound":
                 self.read_up_to(link_id, message["id"])  # you are looking at it
         if not link_id:

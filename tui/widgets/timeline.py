@@ -238,6 +238,9 @@ class Timeline(ScrollView, can_focus=True):
         if at_end:
             self.scroll_end(animate=False, immediate=True)
 
+    def has(self, message_id: int) -> bool:
+        return self._position(message_id) is not None
+
     def remove(self, message_id: int) -> None:
         """Take a message out (an edit row the daemon published as a message of its own)."""
         index = self._position(message_id)
