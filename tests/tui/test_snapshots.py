@@ -7,6 +7,7 @@ Regenerate with ``pytest tests/tui --snapshot-update`` and look at the SVGs befo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.tui.helpers import wait_for
-from tui.app import build_app
+from tui.app import HgwApp, build_app
 from tui.widgets.table import KeyTable
 
 Steps = Callable[[Any], Awaitable[None]]
@@ -119,3 +120,34 @@ def test_screen_120x40(name: str, snap_compare: Any, threaded_fake: Any) -> None
 def test_inbox_80x24(snap_compare: Any, threaded_fake: Any) -> None:
     app = build_app(threaded_fake.server.path)
     assert snap_compare(app, terminal_size=(80, 24), run_before=inbox_steps)
+
+
+class Unreachable:
+    """A client whose daemon is not there, with a fixed reason (the real one names a temp
+    socket path, which would change every run)."""
+
+    def __init__(self, on_state: Any) -> None:
+        self.on_state = on_state
+        self.refusal = None
+
+    async def connect(self) -> None:
+        self.on_state(False, "hgw is not running (no socket at /run/user/1000/hgw/control.sock)")
+
+    async def call(self, method: str, **params: Any) -> Any:
+        raise ConnectionError("not connected")
+
+    async def events(self) -> Any:
+        await asyncio.Event().wait()
+        yield {}
+
+    async def close(self) -> None:
+        pass
+
+
+def test_outage_banner(snap_compare: Any) -> None:
+    async def steps(pilot: Any) -> None:
+        await wait_for(pilot, lambda: not pilot.app.connection[0]
+                       and pilot.app.connection[1] != "connecting")  # fmt: skip
+        still(pilot.app)
+
+    assert snap_compare(HgwApp(Unreachable), terminal_size=(120, 40), run_before=steps)

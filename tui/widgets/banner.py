@@ -24,7 +24,7 @@ class ConnectionBanner(Static):
         elif getattr(self.app.api, "refusal", None) is not None:  # running, but says no to us
             self.update(Text(f"⚠ the daemon refused this user: {reason} — retrying"))
         else:
-            self.update(Text(f"⚠ daemon not running — retrying ({reason})"))
+            self.update(Text(f"⚠ daemon not running — retrying · {reason}"))
 
 
 __all__ = ["ConnectionBanner"]
