@@ -71,6 +71,7 @@ class InboxScreen(HgwScreen):
         self.conversations: list[dict[str, Any]] = []
         self.loaded = False
         """The full conversation list arrived (not only the names)."""
+        self._title = Text("Select a conversation (Enter)")
         self.open_link: str | None = None
         self._pending_focus: tuple[str, int] | None = None
         self._edit_rows: set[int] = set()
@@ -105,6 +106,13 @@ class InboxScreen(HgwScreen):
         super().on_mount()
         self.conversation_list.focus()
         self.confirm_arrivals()
+        self.watch(self.timeline, "fetching", self._fetching, init=False)
+
+    def _fetching(self, fetching: bool) -> None:
+        title = self._title.copy()
+        if fetching:
+            title.append("  · loading older messages…", "italic dim")
+        self.query_one("#chat-title", Static).update(title)
 
     @work(group="inbox-arrivals")
     async def confirm_arrivals(self) -> None:
@@ -216,6 +224,7 @@ class InboxScreen(HgwScreen):
                 f"{internal.get('network')} {internal.get('chat_id')}",
                 "dim",
             )
+        self._title = title
         self.query_one("#chat-title", Static).update(title)
 
     @work(exclusive=True, group="inbox-open")

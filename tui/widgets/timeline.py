@@ -390,7 +390,7 @@ class Timeline(ScrollView, can_focus=True):
     # -- cursor and scrolling -----------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self._cache.clear()
+        # the cache is keyed by selection too: moving the cursor re-renders nothing else
         self.refresh()
         if 0 <= new < len(self.messages):
             self._scroll_visible(new)
@@ -438,7 +438,6 @@ class Timeline(ScrollView, can_focus=True):
         self.scroll_to(y=y, animate=False, immediate=True)
         line = y if direction < 0 else min(y + height - 1, self._starts[-1] - 1)
         self.set_reactive(Timeline.cursor, bisect_right(self._starts, line) - 1)
-        self._cache.clear()
         self.refresh()
         self.post_message(self.Selected(self, self.current))
         if y < self.scrollable_content_region.height * 3:
