@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from bridges.matrix import content, media
 from bridges.matrix.errors import TRANSPORT_ERRORS, error_from_exception, error_from_response
 from bridges.matrix.receive import SYNC_TOKEN_KEY, Receiver
 from bridges.matrix.session import log_in, session_path
+from bridges.telegram.entities import split_message
 from gateway.errors import (
     BridgeError,
     ConfigError,
@@ -246,9 +248,24 @@ class MatrixBridge:
 
     async def _send_message(self, delivery: Delivery) -> str:
         if not delivery.attachments:
-            return await self._send_event(
-                delivery, "m.room.message", content.message_content(delivery)
-            )
+            pieces = split_message(delivery.text, delivery.spans, MAX_OUTGOING_TEXT)
+            first: str | None = None
+            for index, (text, spans) in enumerate(pieces):
+                # One event per piece; txn ids derived from the row's key, so a retry after a
+                # partial failure resends only what Synapse has not seen.
+                piece = replace(delivery, text=text, spans=spans)
+                if index:
+                    piece = replace(piece, reply_to_remote_id=None)
+                txn = (
+                    delivery.idempotency_key
+                    if index == 0
+                    else f"{delivery.idempotency_key}.p{index}"
+                )
+                body = content.message_content(piece)
+                event_id = await self._send_event(piece, "m.room.message", body, txn)
+                first = first or event_id
+            assert first is not None
+            return first
         first: str | None = None
         for index, attachment in enumerate(delivery.attachments):
             data = self._checked_bytes(attachment)

@@ -446,6 +446,24 @@ async def test_same_idempotency_key_twice_makes_one_event(relay: Relay) -> None:
     assert len(sent) <= 1  # redacted by now; never two
 
 
+async def test_a_text_too_long_for_one_event_arrives_in_pieces(relay: Relay) -> None:
+    tag = uuid.uuid4().hex
+    paragraph = f"{tag} Счёт за поставку, пункт за пунктом. " * 20 + "\n\n"
+    body = paragraph * 40  # ~40,000 characters: over one event's safe size
+    delivery = relay.delivery(text=body)
+    first = await relay.bridge.deliver(delivery)
+    assert first == await relay.bridge.deliver(delivery)  # a retry repeats nothing
+    history = await relay.alice.room_messages(relay.room_id, limit=100)
+    assert isinstance(history, RoomMessagesResponse), history
+    pieces = [
+        e.source["content"]["body"]
+        for e in reversed(history.chunk)
+        if tag in e.source.get("content", {}).get("body", "")
+    ]
+    assert len(pieces) >= 4
+    assert "".join(pieces) == body
+
+
 async def test_permanent_errors(relay: Relay) -> None:
     elsewhere = await relay.alice.room_create(visibility=RoomVisibility.private)
     assert isinstance(elsewhere, RoomCreateResponse)
