@@ -190,7 +190,7 @@ class Daemon:
                 self.metrics = Metrics(config.metrics)
                 self._make_judge = self.metrics.timed(self._make_judge)
             self.bridges = dict(self._make_bridges(config))
-            media = MediaCache(config.gateway.data_dir / "media")
+            media = self.media = MediaCache(config.gateway.data_dir / "media")
             self.dispatcher = Dispatcher(self.store, self.bridges, media=media)
             judge = self._make_judge(config)
             self.router = Router(self.store, self.dispatcher, (), judge, media=media)
@@ -255,6 +255,11 @@ class Daemon:
                 prune = functools.partial(retention.prune, retention_days=days)
                 while days and (deleted := await self.store.write(prune)):
                     log.info("retention: deleted %d messages older than %d days", deleted, days)
+                if days:
+                    keep = await retention.media_in_use(self.store.reader)
+                    cutoff = time.time() - days * 86400
+                    if removed := await self.media.prune(keep, older_than=cutoff):
+                        log.info("retention: deleted %d media files nothing refers to", removed)
             except Exception:
                 log.exception("retention pass failed; retrying in an hour")
             await asyncio.sleep(RETENTION_INTERVAL_SECONDS)

@@ -43,6 +43,30 @@ class MediaCache:
         except FileNotFoundError:
             return None
 
+    async def prune(self, keep: set[str], *, older_than: float) -> int:
+        """Delete files nothing refers to any more (``keep`` holds the digests still in use)
+        and last written before ``older_than`` (a Unix time); return how many went.
+
+        The age guard covers the window in which the router has written a file but not yet
+        the row that refers to it.
+        """
+        return await asyncio.to_thread(self._prune, keep, older_than)
+
+    def _prune(self, keep: set[str], older_than: float) -> int:
+        removed = 0
+        if not self.directory.exists():
+            return 0
+        for path in self.directory.iterdir():
+            if not _DIGEST.match(path.name) or path.name in keep:
+                continue
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     def _path(self, digest: str) -> Path:
         return self.directory / digest
 

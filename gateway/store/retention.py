@@ -7,6 +7,8 @@ decisions, not content, and a gap would break the chain.
 
 from __future__ import annotations
 
+import re
+
 import aiosqlite
 
 from gateway.store.outbox import now_ms
@@ -40,3 +42,18 @@ async def prune(conn: aiosqlite.Connection, *, retention_days: int, limit: int =
 
 
 __all__ = ["prune"]
+
+
+async def media_in_use(reader: aiosqlite.Connection) -> set[str]:
+    """Digests of media-cache files that archived messages or outbox rows still refer to."""
+    used: set[str] = set()
+    async with reader.execute(
+        "SELECT attachments FROM messages WHERE attachments IS NOT NULL"
+        " UNION ALL SELECT payload FROM outbox WHERE payload LIKE '%\"cache\"%'"
+    ) as cursor:
+        async for (text,) in cursor:
+            used.update(_DIGEST.findall(text))
+    return used
+
+
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
