@@ -56,6 +56,8 @@ class Connection:
     ) -> None:
         self.server = server
         self.caller = caller
+        self.peer: peer.PeerUser = peer.PeerUser(0, caller.user)
+        """Who is on the other end (from SO_PEERCRED), for looking their role up per call."""
         self.topics: frozenset[str] = frozenset()
         self._reader = reader
         self._writer = writer
@@ -195,6 +197,7 @@ class ControlServer:
                 return
             log.info("control: %s connected as %s", caller.user, caller.role)
             connection = Connection(self, reader, writer, caller)
+            connection.peer = user
             self.connections.add(connection)
             try:
                 await connection.run()
@@ -209,7 +212,11 @@ class ControlServer:
         spec = METHODS.get(request.method)
         if spec is None:
             raise RpcError(METHOD_NOT_FOUND, f"no such method: {request.method}")
-        caller = connection.caller
+        # The role is looked up again for every call: a reload that changes or removes a
+        # user's role applies to connections that are already open, not only to new ones.
+        caller = connection.caller = roles.caller_for(
+            connection.peer, self._daemon.config.control.users
+        )
         roles.check_role(caller, request.method, spec.roles)
         try:
             return await spec.handler(CallContext(self._daemon, caller, connection), request.params)

@@ -558,3 +558,23 @@ async def test_edit_own_message_relays_an_edit(config_path: Path) -> None:
         assert auditor.value.code == -32003
         records = (await carol.call("audit.page", limit=500))["records"]
         assert ("os:alice", "message.edited") in [(r["actor"], r["action"]) for r in records]
+
+
+async def test_a_reload_changes_the_roles_of_open_connections(config_path: Path) -> None:
+    async with running(config_path) as env:
+        carol = await env.client("carol")  # auditor
+        alice = await env.client("alice")  # operator on acme
+        assert (await carol.call("approvals.list")) == []
+        text = config_path.read_text()
+        text = text.replace('carol = { role = "auditor" }\n', "")
+        text = text.replace(
+            'alice = { role = "operator", links = ["acme"] }', 'alice = { role = "admin" }'
+        )
+        config_path.write_text(text)
+        env.daemon.reload()
+        with pytest.raises(ControlError) as removed:
+            await carol.call("approvals.list")
+        assert removed.value.code == -32001  # no longer in [control.users]
+        assert (await alice.call("policy.get"))["source"] in ("config", "store")
+        await alice.call("links.list")
+        assert (await alice.call("hello"))["role"] == "admin"
