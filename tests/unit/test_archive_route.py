@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -117,3 +118,32 @@ async def test_a_failed_operation_does_not_leave_a_stale_audit_head(env) -> None
     await store.audit_append(actor="test", action="kept")
     report = await store.verify_audit()
     assert report.ok, report
+
+
+async def test_a_commit_that_never_happens_leaves_neither_archive_nor_routing(
+    env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash case: everything up to COMMIT ran, the COMMIT did not. Nothing is half there —
+    no archived-but-unrouted message — and the redelivered event is relayed once."""
+    store, router, _d, _matrix, telegram = env
+    conn = store.writer._conn
+    real_execute = conn.execute
+
+    def execute(sql, *args, **kwargs):
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error (the process dies here)")
+        return real_execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute", execute)
+    with pytest.raises(sqlite3.OperationalError):
+        await router.message(staff("$lost", "not committed"))
+    monkeypatch.setattr(conn, "execute", real_execute)
+    stored = await store.reader.execute_fetchall("SELECT count(*) FROM messages")
+    assert next(iter(stored))[0] == 0
+    assert await outbox.state_counts(store.reader) == {}
+
+    routing = await router.message(staff("$lost", "not committed"))  # the network sends it again
+    assert routing.is_new
+    await telegram.wait_for(1)
+    assert [d.text for d in telegram.delivered] == ["not committed"]
+    assert (await store.verify_audit()).ok
