@@ -59,6 +59,10 @@ async def test_vi_keys_and_the_mouse_in_the_inbox_and_timeline(daemon_env: Daemo
         assert timeline.current["text"] == "line 0"
         await pilot.press("G")
         assert timeline.current["text"] == "line 4"
+        # a click on a message selects it (each of these is a header line and a text line)
+        bottom = timeline.scrollable_content_region.height
+        await pilot.click(timeline, offset=(10, bottom - 2 * 3))
+        assert timeline.current["text"] == "line 2"
 
 
 async def test_next_unread_jumps_to_the_conversation_with_news(daemon_env: DaemonEnv) -> None:
