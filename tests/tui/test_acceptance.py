@@ -54,12 +54,16 @@ async def test_open_a_conversation_and_reply_reaches_telegram(daemon_env: Daemon
         await open_acme(pilot, screen, 3)
         await pilot.press("k")  # the invoice message
         assert screen.timeline.current["text"] == "The invoice INV-2231 is overdue."
-        await pilot.press("r", *"Paid yesterday", "enter")
+        await pilot.press("r", *"Paid yesterday", "ctrl+j", *"Receipt attached", "enter")
         await daemon_env.telegram.wait_for(1)
         sent = daemon_env.telegram.delivered[-1]
-        assert sent.text.endswith("Paid yesterday")
+        assert sent.text.endswith("Paid yesterday\nReceipt attached")
         assert sent.reply_to_remote_id == "2"  # the partner's own message on Telegram
-        await wait_for(pilot, lambda: screen.timeline.messages[-1]["text"] == "Paid yesterday")
+        await wait_for(
+            pilot,
+            lambda: screen.timeline.messages[-1]["text"] == "Paid yesterday\nReceipt attached",
+        )
+        assert screen.composer.input.text == ""  # cleared once the daemon accepted it
         assert screen.timeline.messages[-1]["reply_to"] == screen.timeline.messages[1]["id"]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from tests.tui.helpers import wait_for
 from tui.app import HgwApp, build_app
@@ -25,6 +25,8 @@ def still(app: Any) -> None:
     """No blinking cursors in a picture."""
     for field in app.screen.query(Input):
         field.cursor_blink = False
+    for area in app.screen.query(TextArea):
+        area.cursor_blink = False
 
 
 async def ready(pilot: Any) -> None:

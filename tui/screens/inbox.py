@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from tui.format import badge
-from tui.widgets.composer import Composer, rule_names
+from tui.widgets.composer import PLACEHOLDER, Composer, rule_names
 from tui.widgets.conversations import ConversationList, matches, newest_first
 from tui.widgets.timeline import Timeline
 
@@ -145,9 +145,7 @@ class InboxScreen(HgwScreen):
         writable = self.check_action("compose", ()) is True
         field = self.composer.input
         field.disabled = not writable
-        field.placeholder = (
-            "Write a message — Enter sends" if writable else f"read-only ({self.role or '…'})"
-        )
+        field.placeholder = PLACEHOLDER if writable else f"read-only ({self.role or '…'})"
 
     @work(exclusive=True, group="inbox-list")
     async def load_conversations(self) -> None:

@@ -17,11 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Static
+from textual.widgets import Static, TextArea
 
 from tui.api import describe
 
 DEBOUNCE_SECONDS = 0.3
+PLACEHOLDER = "Write a message — Enter sends, Ctrl+J new line"
 
 
 def rule_names(rules: Any) -> list[str]:
@@ -45,6 +46,40 @@ def verdict_text(result: dict[str, Any]) -> Text:
     return Text("✓ policy allows this message", "green")
 
 
+class MessageInput(TextArea):
+    """Where a message is written: several lines; Enter sends, Ctrl+J or Alt+Enter breaks
+    the line (terminals cannot tell Shift+Enter from Enter)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "send", "Send", id="composer.send", priority=True,
+                tooltip="Send (or save the edit)"),
+        Binding("ctrl+j,alt+enter", "newline", "New line", id="composer.newline",
+                tooltip="Start a new line in the message"),
+    ]  # fmt: skip
+    DEFAULT_CSS = """
+    MessageInput { height: auto; min-height: 3; max-height: 8; }
+    """
+
+    @dataclass
+    class Send(Message):
+        text: str
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def action_send(self) -> None:
+        self.post_message(self.Send(self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+
 class Composer(Vertical):
     """Reply bar, preview line and the input. Posts :class:`Composer.Submitted`."""
 
@@ -56,7 +91,7 @@ class Composer(Vertical):
     Composer > #context { height: 1; color: $text-muted; display: none; }
     Composer > #context.-shown { display: block; }
     Composer > #preview { height: 1; padding: 0 1; }
-    Composer > Input { margin: 0; }
+    Composer > MessageInput { margin: 0; }
     """
 
     @dataclass
@@ -75,13 +110,11 @@ class Composer(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="context")
         yield Static(id="preview")
-        yield Input(
-            placeholder="Write a message — Enter sends", id="composer-input", select_on_focus=False
-        )
+        yield MessageInput(placeholder=PLACEHOLDER, id="composer-input")
 
     @property
-    def input(self) -> Input:
-        return self.query_one(Input)
+    def input(self) -> MessageInput:
+        return self.query_one(MessageInput)
 
     def set_link(self, link_id: str | None) -> None:
         if link_id != self.link_id:
@@ -101,7 +134,6 @@ class Composer(Vertical):
         self.reply_to, self.edit_of = None, message
         self._show_context(f"✎ editing #{message['id']} — Esc cancels")
         self.input.value = message.get("text") or ""
-        self.input.cursor_position = len(self.input.value)
         self.input.focus()
 
     def action_cancel(self) -> None:
@@ -113,14 +145,15 @@ class Composer(Vertical):
         context.update(Text(text or ""))
         context.set_class(bool(text), "-shown")
 
-    @on(Input.Changed, "#composer-input")
-    def _changed(self, event: Input.Changed) -> None:
+    @on(TextArea.Changed, "#composer-input")
+    def _changed(self, event: TextArea.Changed) -> None:
         if self._timer is not None:
             self._timer.stop()
-        if not event.value.strip():
+        text = event.text_area.text
+        if not text.strip():
             self.query_one("#preview", Static).update("")
             return
-        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.preview(event.value))
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.preview(text))
 
     @work(exclusive=True, group="composer-preview")
     async def preview(self, text: str) -> None:
@@ -135,10 +168,10 @@ class Composer(Vertical):
         if text == self.input.value:
             label.update(verdict_text(result))
 
-    @on(Input.Submitted, "#composer-input")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(MessageInput.Send)
+    def _submitted(self, event: MessageInput.Send) -> None:
         event.stop()
-        text = event.value.strip()
+        text = event.text.strip()
         if not text:
             return
         self.post_message(
