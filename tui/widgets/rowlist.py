@@ -107,8 +107,9 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             index = next((i for i, item in enumerate(self.items) if self.key(item) == keep), 0)
         self.virtual_size = Size(self.size.width, len(self.items) * self.ROW_HEIGHT)
         self.set_reactive(RowList.cursor, min(index, max(len(self.items) - 1, 0)))
-        self._scroll_cursor_visible()
         self.refresh()
+        # the new virtual size counts from the next layout: scroll after it
+        self.call_after_refresh(self._scroll_cursor_visible)
 
     def update_item(self, index: int, item: T) -> None:
         """Replace one row in place and repaint only its lines."""
