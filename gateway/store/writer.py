@@ -2,8 +2,9 @@
 
 Every write in hgw is an *operation*: an async function that takes the write connection and
 runs its statements. Operations are queued; a single task drains the queue, runs everything that
-is waiting inside one ``BEGIN IMMEDIATE … COMMIT`` (each operation under its own SAVEPOINT, so
-one failing operation fails alone), commits, and only then resolves each caller's future.
+is waiting inside one ``BEGIN IMMEDIATE … COMMIT`` (each operation under its own SAVEPOINT when
+there are several, so one failing operation fails alone), commits, and only then resolves each
+caller's future.
 
 Batching is natural rather than timed: while one commit is being fsynced, new operations pile
 up and go into the next one. A lone write waits for nobody, and under load the fsync cost is
