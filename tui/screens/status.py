@@ -17,6 +17,11 @@ from tui.widgets.table import KeyTable
 from .base import HgwScreen
 
 REFRESH_SECONDS = 5.0
+CONNECTED = {
+    True: Text("yes", "green"),
+    False: Text("no", "bold red"),
+    None: Text("?", "dim"),  # a bridge that does not report its state
+}
 
 
 class StatusScreen(HgwScreen):
@@ -112,7 +117,7 @@ class StatusScreen(HgwScreen):
                     n["network"],
                     [
                         n["network"],
-                        Text.from_markup("[green]yes[/]" if n.get("connected") else "[b red]no[/]"),
+                        CONNECTED[n.get("connected")],
                         stamp(n.get("flood_wait_until")) or "",
                         n.get("detail") or "",
                     ],
