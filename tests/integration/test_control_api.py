@@ -578,3 +578,20 @@ async def test_a_reload_changes_the_roles_of_open_connections(config_path: Path)
         assert (await alice.call("policy.get"))["source"] in ("config", "store")
         await alice.call("links.list")
         assert (await alice.call("hello"))["role"] == "admin"
+
+
+async def test_an_edit_is_streamed_as_the_message_it_edits(config_path: Path) -> None:
+    async with running(config_path) as env:
+        alice = await env.client("alice")
+        await alice.call("subscribe", topics=["messages"])
+        events = alice.events()
+        await env.telegram.sink.message(partner("e1", "meet at 10"))
+        first = await asyncio.wait_for(anext(events), 5)
+        original = first["message"]["id"]
+        await env.telegram.sink.message(partner("e1:edit", "meet at 11", edit_of_native_id="e1"))
+        while True:
+            event = await asyncio.wait_for(anext(events), 5)
+            if event["message"]["text"] == "meet at 11":
+                break
+        assert event["message"]["id"] == original  # not a second message with a new id
+        assert event["message"]["edited"] is True
