@@ -310,6 +310,15 @@ class Dispatcher:
             target_remote = await message_map.native_in(reader, p["target_message"], row.target)
             if target_remote is None:
                 raise PermanentBridgeError("the message this refers to never reached this chat")
+        if p.get("target_reaction") is not None:  # taking back a relayed reaction
+            async with reader.execute(
+                "SELECT remote_id FROM outbox WHERE id = ? AND state = 'sent'",
+                (p["target_reaction"],),
+            ) as cursor:
+                found = await cursor.fetchone()
+            if found is None or not found[0]:
+                raise PermanentBridgeError("the reaction to take back never reached this chat")
+            target_remote = str(found[0])
         return Delivery(
             outbox_id=row.id,
             target=row.target,

@@ -40,6 +40,7 @@ from gateway.model import (
     Message,
     MessageId,
     MessageKind,
+    NetworkName,
     OperationKind,
     Route,
     Span,
@@ -176,7 +177,11 @@ class Router:
                 if verdict.action not in RELAYED_REACTIONS:
                     log.info("reaction %s not relayed: %s", reaction.native_id, verdict.action)
                     continue
-                payload = {"reaction": reaction.key, "target_message": target}
+                payload = {
+                    "reaction": reaction.key,
+                    "target_message": target,
+                    "source_reaction": _reaction_key(chat, reaction.native_id),
+                }
                 await outbox.add(
                     conn,
                     target=route.target,
@@ -199,6 +204,8 @@ class Router:
         """
         chat = deletion.chat
         reader = self._store.reader
+        if chat.chat_id and await self._reaction_removed(deletion):
+            return
         if not chat.chat_id:  # the network did not say where (see bridges.base.Deletion)
             found = await message_map.locate_original(
                 reader, chat.network, deletion.target_native_id
@@ -241,6 +248,40 @@ class Router:
 
         self._wake(await self._store.write(write))
         self.events("message", message_id=message_id)
+
+    async def _reaction_removed(self, deletion: Deletion) -> bool:
+        """A deletion of a reaction hgw relayed: take the relayed copies back. False when the
+        deleted event was not such a reaction (then it may be a message)."""
+        key = _reaction_key(deletion.chat, deletion.target_native_id)
+        async with self._store.reader.execute(
+            "SELECT id, target_network, target_chat, link_id, message_id FROM outbox"
+            " WHERE operation = 'react' AND json_extract(payload, '$.source_reaction') = ?"
+            " AND state IN ('pending', 'sent')",
+            (key,),
+        ) as cursor:
+            copies = await cursor.fetchall()
+        if not copies:
+            return False
+
+        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+            if not await kv.claim(conn, f"unreaction:{key}", "1"):
+                return []  # a replayed sync: handled before
+            targets = []
+            for outbox_id, network, chat_id, link_id, message_id in copies:
+                target = ChatRef(NetworkName(network), chat_id)
+                await outbox.add(
+                    conn,
+                    target=target,
+                    operation=OperationKind.DELETE,
+                    payload={"target_reaction": outbox_id, "accepted_at": now_ms()},
+                    message_id=message_id,
+                    link_id=link_id,
+                )
+                targets.append(target)
+            return targets
+
+        self._wake(await self._store.write(write))
+        return True
 
     async def _has_copy(self, message_id: int, target: ChatRef) -> bool:
         """Delivered there already, or about to be (a pending SEND row in that queue)."""
@@ -493,6 +534,10 @@ async def _is_routed(conn: aiosqlite.Connection, message_id: MessageId) -> bool:
 
 def _no_listener(topic: str, **ids: Any) -> None:
     """Events go nowhere until the daemon connects the router to its hub."""
+
+
+def _reaction_key(chat: ChatRef, native_id: str) -> str:
+    return f"{chat.network}:{chat.chat_id}:{native_id}"
 
 
 def _envelope(route: Route, source: ChatRef, payload: dict[str, Any]) -> dict[str, Any]:

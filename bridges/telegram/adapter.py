@@ -86,6 +86,8 @@ class TelegramBridge:
         self._flood_until = 0.0
         self._slow_chats: dict[str, float] = {}
         self._media_failures: dict[str, int] = {}
+        self._reactions: dict[tuple[str, int], dict[int, str]] = {}
+        """(chat, message) → who reacted with what, as last seen (see :meth:`_on_raw`)."""
         self._last_error: str | None = None
         self.me: Any = None
         self._operations: dict[OperationKind, Callable[[Any, Delivery], Awaitable[str]]] = {}
@@ -284,20 +286,40 @@ class TelegramBridge:
         await self._handled(event.original_update, handle)
 
     async def _on_raw(self, update: types.UpdateMessageReactions) -> None:
+        """Telegram sends a message's current reactions, not what changed: a reaction that is
+        new becomes a :class:`Reaction`, one that disappeared a :class:`Deletion` of it. What
+        was there before is remembered in memory only, so a reaction removed while hgw was
+        restarting is not taken back."""
+
         async def handle() -> None:
             assert self._sink is not None
-            chat_id = utils.get_peer_id(update.peer)
+            chat = ChatRef(self.network, str(utils.get_peer_id(update.peer)))
             me = getattr(self.me, "id", None)
+            now: dict[int, str] = {}
             for recent in update.reactions.recent_reactions or []:
                 reactor = utils.get_peer_id(recent.peer_id)
                 emoji = getattr(recent.reaction, "emoticon", None)
-                if reactor == me or not emoji:
-                    continue
+                if reactor != me and emoji:
+                    now[reactor] = emoji
+            key = (chat.chat_id, update.msg_id)
+            before = self._reactions.pop(key, {})
+            if now:
+                self._reactions[key] = now
+            for reactor, emoji in before.items():
+                if now.get(reactor) != emoji:
+                    await self._sink.deletion(
+                        Deletion(
+                            chat,
+                            UserRef(self.network, str(reactor)),
+                            _reaction_id(update.msg_id, reactor, emoji),
+                        )
+                    )
+            for reactor, emoji in now.items():
                 await self._sink.reaction(
                     Reaction(
-                        chat=ChatRef(self.network, str(chat_id)),
+                        chat=chat,
                         sender=UserRef(self.network, str(reactor)),
-                        native_id=f"{update.msg_id}:react:{reactor}:{emoji}",
+                        native_id=_reaction_id(update.msg_id, reactor, emoji),
                         target_native_id=str(update.msg_id),
                         key=emoji,
                     )
@@ -431,6 +453,10 @@ class TelegramBridge:
             ):
                 log.exception("%s: unexpected failure in %s", self.network, doing)
             raise error from exc
+
+
+def _reaction_id(message_id: int, reactor: int, emoji: str) -> str:
+    return f"{message_id}:react:{reactor}:{emoji}"
 
 
 __all__ = ["UPDATE_STATE_KEY", "TelegramBridge"]

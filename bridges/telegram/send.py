@@ -189,6 +189,13 @@ class Sender:
         return str(target)
 
     async def delete(self, peer: Any, delivery: Delivery) -> str:
+        remote = delivery.target_remote_id or ""
+        if ":react:" in remote:  # taking back our reaction (see react() for the id's shape)
+            message_id = int(remote.split(":", 1)[0])
+            await self._client(
+                functions.messages.SendReactionRequest(peer=peer, msg_id=message_id, reaction=[])
+            )
+            return remote
         target = _target(delivery)
         await self._client(functions.messages.DeleteMessagesRequest(id=[target], revoke=True))
         return str(target)

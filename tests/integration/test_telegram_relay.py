@@ -106,12 +106,24 @@ async def test_messages_formatting_replies_edits_deletions_reactions_both_ways(
         ]
     )
     assert reaction[0]["content"]["m.relates_to"]["key"] == "👍"
-    await env.alice_view.client.room_send(
+    fire = await env.alice_view.client.room_send(
         env.portal,
         "m.reaction",
         {"m.relates_to": {"rel_type": "m.annotation", "event_id": event["event_id"], "key": "🔥"}},
     )
     await poll(lambda: world.history(partner, account)[0].reactions.get(account.id) == "🔥")
+
+    # and both take their reactions back
+    await env.alice_view.client.room_redact(env.portal, fire.event_id)
+    await poll(lambda: account.id not in world.history(partner, account)[0].reactions)
+    world.react(partner, copy.id, None)
+    await poll(
+        lambda: any(
+            e.source.get("type") == "m.room.redaction"
+            and e.source.get("redacts") == reaction[0]["event_id"]
+            for e in env.alice_view.events(env.portal)
+        )
+    )
 
     # partner edits and deletes their own message
     world.edit(partner, first.id, "😀 Hello, invoice v2 is ready", [bold])
