@@ -38,6 +38,13 @@ async def prune(conn: aiosqlite.Connection, *, retention_days: int, limit: int =
     cursor = await conn.execute("DELETE FROM messages WHERE id IN (SELECT id FROM temp.expired)")
     deleted = cursor.rowcount
     await conn.execute("DROP TABLE temp.expired")
+    # "Seen" marks of relayed reactions only stop a replayed sync from relaying one twice;
+    # nothing replays events older than the retention period.
+    await conn.execute(
+        "DELETE FROM kv WHERE (key LIKE 'reaction:%' OR key LIKE 'unreaction:%')"
+        " AND updated_at < ?",
+        (cutoff,),
+    )
     return deleted
 
 

@@ -237,3 +237,23 @@ def replace_time(msg: Message, when: datetime) -> Message:
     from dataclasses import replace
 
     return replace(msg, sent_at=when)
+
+
+async def test_retention_forgets_old_reaction_marks(store: Store) -> None:
+    from gateway.store import kv
+    from gateway.store.retention import DAY_MS, prune
+
+    async def marks(conn: aiosqlite.Connection) -> None:
+        await kv.claim(conn, "reaction:telegram:7:1:react:7:👍", "1")
+        await kv.claim(conn, "reaction:telegram:7:2:react:7:👍", "2")
+        await kv.put(conn, "matrix.sync_token", "s1")
+        await conn.execute(
+            "UPDATE kv SET updated_at = updated_at - ? WHERE key LIKE '%:1:react:%'"
+            " OR key = 'matrix.sync_token'",
+            (40 * DAY_MS,),
+        )
+
+    await store.write(marks)
+    await store.write(lambda conn: prune(conn, retention_days=30))
+    rows = await store.reader.execute_fetchall("SELECT key FROM kv ORDER BY key")
+    assert [r[0] for r in rows] == ["matrix.sync_token", "reaction:telegram:7:2:react:7:👍"]
