@@ -291,6 +291,14 @@ async def test_history_pages_unread_and_mark_read(config_path: Path) -> None:
         # read markers are per OS user
         admin = await env.client("sec")
         assert (await admin.call("conversations.list"))[0]["unread"] == 7
+        # an edit is not a new message; a held one counts as held
+        await env.telegram.sink.message(
+            partner("p6:e", "message 6 (fixed)", edit_of_native_id="p6")
+        )
+        await alice.call("send", link_id="acme", text=f"INN {INN}")
+        [conversation] = await alice.call("conversations.list")
+        assert (conversation["unread"], conversation["held"]) == (2, 1)
+        assert conversation["last"]["preview"] == f"INN {INN}"
         context = await alice.call("message.get", id=view["id"] - 3, context=2)
         assert [m["text"] for m in context["before"]] == ["message 1", "message 2"]
         assert [m["text"] for m in context["after"]] == ["message 4", "message 5"]

@@ -13,7 +13,7 @@ from gateway.control.protocol import Params, not_found
 from gateway.control.roles import ALL, check_link
 from gateway.control.views import (
     around,
-    conversation_view,
+    conversation_views,
     link_chats,
     link_of_chat,
     message_views,
@@ -26,11 +26,9 @@ from gateway.store import kv
 @method("conversations.list", roles=ALL)
 async def conversations_list(ctx: CallContext, params: Params) -> list[dict[str, Any]]:
     params.finish()
-    reader = ctx.daemon.store.reader
-    return [
-        await conversation_view(reader, await link_chats(reader, link), ctx.caller.user)
-        for link in visible_links(ctx)
-    ]
+    return await conversation_views(
+        ctx.daemon.store.reader, list(visible_links(ctx)), ctx.caller.user
+    )
 
 
 @method("conversations.mark_read", roles=ALL)
