@@ -383,8 +383,8 @@ def main() -> int:
         "notes": (
             "Times are from creating the app. first_paint_with_data: the inbox showing every "
             "conversation's name (from links.list); inbox_complete: previews and counts from "
-            "conversations.list, which the daemon computes per link (about 12 s for 10k links, "
-            "server-side). Key latency: key sent to the frame rendered (App._display), headless, "
+            "conversations.list (five queries for all links; 12-18 s when it took five per "
+            "link). Key latency: key sent to the frame rendered (App._display), headless, "
             "same process as the daemon, 2 CPUs shared with whatever else runs (see the "
             "load average)."
         ),
