@@ -270,7 +270,13 @@ async def test_history_pages_unread_and_mark_read(config_path: Path) -> None:
         [conversation] = await alice.call("conversations.list")
         assert conversation["unread"] == 7
         assert conversation["last"]["preview"] == "message 6"
-        assert conversation["external"] == {"network": "telegram", "chat_id": "100", "title": None}
+        # the partner's name comes from the chat itself (the link names only an id)
+        assert conversation["external"] == {
+            "network": "telegram",
+            "chat_id": "100",
+            "title": "ACME Supplies",
+        }
+        assert conversation["title"] == "ACME Supplies"
         page = await alice.call("history", link_id="acme", limit=3)
         assert [m["text"] for m in page["messages"]] == ["message 4", "message 5", "message 6"]
         assert page["more"] is True
