@@ -60,7 +60,15 @@ class EventFanOut:
             if topic not in connection.topics:
                 continue
             if link_id is EVERYONE or connection.caller.may_read(link_id):  # type: ignore[arg-type]
-                connection.notify(params)
+                payload = params
+                if topic == "status":
+                    from gateway.control.methods.status import for_caller
+
+                    links = self._daemon.active_links()
+                    payload = params | {
+                        "status": for_caller(params["status"], connection.caller, links)
+                    }
+                connection.notify(payload)
 
     async def _resolve(self, event: Event) -> list[tuple[str, object, dict[str, Any]]]:
         from gateway.control.methods.approvals import approvals_by

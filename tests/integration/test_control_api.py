@@ -609,3 +609,27 @@ async def test_an_edit_is_streamed_as_the_message_it_edits(config_path: Path) ->
                 break
         assert event["message"]["id"] == original  # not a second message with a new id
         assert event["message"]["edited"] is True
+
+
+async def test_an_operator_sees_only_their_own_links_queues_and_failures(
+    config_path: Path,
+) -> None:
+    async with running(config_path) as env:
+        env.matrix.transient_failures["globex secret"] = 10**6  # globex's room is stuck
+        env.matrix.retry_after = 300
+        await env.telegram.sink.message(
+            elsewhere("g1", "globex secret terms", ChatRef(TELEGRAM, "200"))
+        )
+        admin = await env.client("sec")
+        alice = await env.client("alice")  # operator on acme only
+
+        async def stuck() -> bool:
+            return bool((await admin.call("status"))["queues"])
+
+        await until(stuck)
+        queued = {q["chat_id"] for q in (await admin.call("status"))["queues"]}
+        assert "!globex:internal.test" in queued
+        assert queued <= {"!globex:internal.test", "200"}  # globex's chats only
+        mine = await alice.call("status")
+        assert mine["queues"] == []
+        assert mine["outbox"]["pending"] >= 1  # totals stay: they name no chat

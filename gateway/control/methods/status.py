@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway import __version__
 from gateway.control.methods.registry import CallContext, method
 from gateway.control.protocol import Params
-from gateway.control.roles import ALL
+from gateway.control.roles import ALL, Caller
+from gateway.model import Link
 
 RECENT_FAILURES = 10
 
@@ -34,7 +36,28 @@ async def hello(ctx: CallContext, params: Params) -> dict[str, Any]:
 @method("status", roles=ALL)
 async def status(ctx: CallContext, params: Params) -> dict[str, Any]:
     params.finish()
-    return await gateway_status(ctx.daemon)
+    return for_caller(await gateway_status(ctx.daemon), ctx.caller, ctx.daemon.active_links())
+
+
+def for_caller(status: dict[str, Any], caller: Caller, links: Iterable[Link]) -> dict[str, Any]:
+    """An operator sees the queues and failures of their own links' chats only (a failure's
+    text can quote another team's partner); totals and connections stay as they are."""
+    if caller.links is None:
+        return status
+    chats = {
+        (chat.network, chat.chat_id)
+        for link in links
+        if caller.may_read(link.id)
+        for chat in (link.internal, link.external)
+    }
+
+    def mine(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in entries if (e["network"], e["chat_id"]) in chats]
+
+    return status | {
+        "queues": mine(status["queues"]),
+        "recent_failures": mine(status["recent_failures"]),
+    }
 
 
 async def gateway_status(daemon: Any) -> dict[str, Any]:
@@ -66,4 +89,4 @@ async def gateway_status(daemon: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["gateway_status", "hello", "iso", "status"]
+__all__ = ["for_caller", "gateway_status", "hello", "iso", "status"]
