@@ -12,10 +12,13 @@ bridge maps its library's exceptions to these in one table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from gateway.model import ChatRef, Delivery, Message, NetworkName, UserRef
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,18 @@ class Deletion:
     (Telegram private chats), and the router finds the chat by the message's id."""
     sender: UserRef
     target_native_id: str
+
+
+def without_attachment(message: Message, name: str, reason: str) -> Message:
+    """The message with its attachments replaced by a visible text marker.
+
+    Every bridge uses it when the bytes cannot be had (missing, oversized, a download that keeps
+    failing): the text still reaches the other side, and the reader knows a file was there.
+    """
+    marker = f"[attachment unavailable: {name}]"
+    log.warning("message %s: attachment %r unavailable (%s)", message.native_id, name, reason)
+    text = f"{message.text}\n{marker}" if message.text else marker
+    return replace(message, text=text, attachments=())
 
 
 class EventSink(Protocol):
@@ -101,4 +116,4 @@ class Bridge(Protocol):
         ...
 
 
-__all__ = ["Bridge", "Capabilities", "Deletion", "EventSink", "Reaction"]
+__all__ = ["Bridge", "Capabilities", "Deletion", "EventSink", "Reaction", "without_attachment"]

@@ -39,7 +39,7 @@ from nio import (
     UnknownEvent,
 )
 
-from bridges.base import Deletion, Reaction
+from bridges.base import Deletion, Reaction, without_attachment
 from bridges.matrix import html as matrix_html
 from gateway.model import (
     Attachment,
@@ -103,18 +103,6 @@ def convert_event(event: object, ctx: RoomContext) -> Converted | None:
     except Exception:
         log.exception("could not convert event %s; skipped", _event_id_of(event))
         return None
-
-
-def without_attachment(message: Message, name: str, reason: str) -> Message:
-    """The message with its attachments replaced by a visible text marker.
-
-    Used when the bytes cannot be had (missing or oversized media): the text still reaches the
-    other side, and the reader knows a file was there.
-    """
-    marker = f"[attachment unavailable: {name}]"
-    log.warning("message %s: attachment %r unavailable (%s)", message.native_id, name, reason)
-    text = f"{message.text}\n{marker}" if message.text else marker
-    return replace(message, text=text, attachments=())
 
 
 # -- converters ------------------------------------------------------------------------------
@@ -431,5 +419,4 @@ __all__ = [
     "Converted",
     "RoomContext",
     "convert_event",
-    "without_attachment",
 ]

@@ -31,9 +31,9 @@ from nio import (
 )
 from nio.responses import InviteInfo, RoomInfo
 
-from bridges.base import Deletion, EventSink, Reaction
+from bridges.base import Deletion, EventSink, Reaction, without_attachment
 from bridges.matrix import media
-from bridges.matrix.convert import Converted, RoomContext, convert_event, without_attachment
+from bridges.matrix.convert import Converted, RoomContext, convert_event
 from bridges.matrix.errors import TRANSPORT_ERRORS, error_from_response, is_unknown_token
 from gateway.errors import BridgeError, PermanentBridgeError, TransientBridgeError
 from gateway.model import Attachment, ChatRef, Direction, Message, NetworkName

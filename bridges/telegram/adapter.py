@@ -23,6 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from telethon import TelegramClient, events, utils
 from telethon.sessions.abstract import Session
 from telethon.tl import types
 
-from bridges.base import Capabilities, Deletion, EventSink, Reaction
+from bridges.base import Capabilities, Deletion, EventSink, Reaction, without_attachment
 from bridges.telegram import convert
 from bridges.telegram.entities import CAPTION_LIMIT, TEXT_LIMIT
 from bridges.telegram.errors import TRANSPORT_ERRORS, FloodWait, error_from_exception
@@ -341,10 +342,6 @@ class TelegramBridge:
         await self._sink.message(converted)
 
     async def _with_media(self, message: Any, converted: Any) -> Any:
-        from dataclasses import replace
-
-        from bridges.matrix.convert import without_attachment
-
         attachment = converted.attachments[0]
         if attachment.size > self._max_media_bytes:
             return without_attachment(

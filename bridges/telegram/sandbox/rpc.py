@@ -194,19 +194,19 @@ def _get_users(session: Session, request: Any) -> Any:
 
 @handles(functions.contacts.ResolveUsernameRequest)
 def _resolve_username(session: Session, request: Any) -> Any:
-    me = session.me()
-    user = session.world.by_username(request.username)
-    if user is None:
-        raise SandboxError(400, "USERNAME_NOT_OCCUPIED")
-    return types.contacts.ResolvedPeer(types.PeerUser(user.id), [], [user.tl(me.id)])
+    found = session.world.by_username(request.username)
+    return _resolved(session, found, "USERNAME_NOT_OCCUPIED")
 
 
 @handles(functions.contacts.ResolvePhoneRequest)
 def _resolve_phone(session: Session, request: Any) -> Any:
+    return _resolved(session, session.world.by_phone(request.phone), "PHONE_NOT_OCCUPIED")
+
+
+def _resolved(session: Session, user: SandboxUser | None, missing: str) -> Any:
     me = session.me()
-    user = session.world.by_phone(request.phone)
     if user is None:
-        raise SandboxError(400, "PHONE_NOT_OCCUPIED")
+        raise SandboxError(400, missing)
     return types.contacts.ResolvedPeer(types.PeerUser(user.id), [], [user.tl(me.id)])
 
 
