@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient, events, utils
+from telethon._updates import MessageBox
 from telethon.sessions.abstract import Session
 from telethon.tl import types
 
@@ -133,6 +134,7 @@ class TelegramBridge:
         client.add_event_handler(self._on_edited, events.MessageEdited())
         client.add_event_handler(self._on_deleted, events.MessageDeleted())
         client.add_event_handler(self._on_raw, events.Raw(types.UpdateMessageReactions))
+        _mark_difference_ends(client)
         saved = await sink.restore(UPDATE_STATE_KEY)
         if saved:
             self._stored_pts = int(json.loads(saved)["pts"])
@@ -251,7 +253,7 @@ class TelegramBridge:
             )
             self._resync.set()
             return
-        pts = getattr(update, "pts", None)
+        pts = getattr(update, "pts", None) or getattr(update, DIFFERENCE_PTS, None)
         if isinstance(pts, int) and pts > self._stored_pts:
             self._stored_pts = pts
             assert self._sink is not None
@@ -450,6 +452,30 @@ class TelegramBridge:
             ):
                 log.exception("%s: unexpected failure in %s", self.network, doing)
             raise error from exc
+
+
+DIFFERENCE_PTS = "_hgw_difference_pts"
+
+
+def _mark_difference_ends(client: TelegramClient) -> None:
+    """Let the checkpoint follow updates that came by ``getDifference``.
+
+    telethon hands a difference's messages over as updates without a pts of their own; only the
+    difference as a whole says where it ends. That end is pinned on its *last* update, so the
+    checkpoint moves past the difference only once every update in it has been stored
+    (handlers run one at a time, in order). Called before the first connect, while the box
+    is still empty.
+    """
+    client._message_box = _MarkingMessageBox(client._log["messagebox"])
+
+
+class _MarkingMessageBox(MessageBox):
+    def apply_difference(self, diff: Any, chat_hashes: Any) -> Any:
+        updates, users, chats = super().apply_difference(diff, chat_hashes)
+        state = getattr(diff, "state", None) or getattr(diff, "intermediate_state", None)
+        if updates and getattr(state, "pts", None):
+            setattr(updates[-1], DIFFERENCE_PTS, state.pts)
+        return updates, users, chats
 
 
 def _reaction_id(message_id: int, reactor: int, emoji: str) -> str:

@@ -7,6 +7,7 @@ through their own Telegram chat history in the sandbox world.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -263,6 +264,16 @@ async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(
     await poll(lambda: len(arrived()) >= 50, 60)
     assert arrived() == expected
     assert env.sandbox.calls["GetDifferenceRequest"] >= 2
+    # hgw's own checkpoint followed the difference to its end (not only telethon's session)
+    assert env.daemon is not None
+    store = env.daemon.store
+    account_pts = env.sandbox.world.accounts[env.account.id].pts
+
+    async def checkpointed() -> bool:
+        saved = await store.get_value("telegram.update_state")
+        return bool(saved) and json.loads(saved)["pts"] == account_pts
+
+    await poll(checkpointed)
 
 
 async def command(env: TelegramEnv, text: str, expect: str) -> str:
