@@ -34,6 +34,7 @@ from gateway.model import (
 )
 from gateway.store import Store, message_map, outbox
 from gateway.store.outbox import OutboxRow, OutboxState, now_ms
+from gateway.store.rows import fetch_one
 
 log = logging.getLogger(__name__)
 
@@ -311,11 +312,11 @@ class Dispatcher:
             if target_remote is None:
                 raise PermanentBridgeError("the message this refers to never reached this chat")
         if p.get("target_reaction") is not None:  # taking back a relayed reaction
-            async with reader.execute(
+            found = await fetch_one(
+                reader,
                 "SELECT remote_id FROM outbox WHERE id = ? AND state = 'sent'",
                 (p["target_reaction"],),
-            ) as cursor:
-                found = await cursor.fetchone()
+            )
             if found is None or not found[0]:
                 raise PermanentBridgeError("the reaction to take back never reached this chat")
             target_remote = str(found[0])

@@ -49,6 +49,7 @@ from gateway.model import (
 from gateway.store import Store, kv, message_map, outbox
 from gateway.store.messages import ArchiveResult
 from gateway.store.outbox import OutboxState, now_ms
+from gateway.store.rows import fetch_one
 from gateway.verdicts import Verdict
 
 if TYPE_CHECKING:
@@ -487,7 +488,8 @@ class Router:
             state=OutboxState.HELD if held else OutboxState.PENDING,
         )
         if held:
-            async with conn.execute(
+            row = await fetch_one(
+                conn,
                 "INSERT INTO approvals (outbox_id, message_id, link_id, rule, reason, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (
@@ -498,8 +500,7 @@ class Router:
                     verdict.reason or "",
                     now_ms(),
                 ),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             approval_id = int(row[0]) if row else 0
             notice = verdict.notice or "Message held for approval."
             await self._notice(conn, message, message_id, f"{notice} (approval #{approval_id})")

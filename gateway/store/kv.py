@@ -10,6 +10,8 @@ import time
 
 import aiosqlite
 
+from gateway.store.rows import fetch_one
+
 
 async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
     """Write ``key`` inside the caller's transaction (call from a writer operation)."""
@@ -33,8 +35,7 @@ async def claim(conn: aiosqlite.Connection, key: str, value: str) -> bool:
 
 
 async def get(conn: aiosqlite.Connection, key: str) -> str | None:
-    async with conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT value FROM kv WHERE key = ?", (key,))
     return str(row[0]) if row else None
 
 

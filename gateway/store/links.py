@@ -10,16 +10,17 @@ import aiosqlite
 
 from gateway.model import ChatRef, Link, LinkId, NetworkName
 from gateway.store.outbox import now_ms
+from gateway.store.rows import fetch_one
 
 
 async def _conversation(conn: aiosqlite.Connection, chat: ChatRef) -> int:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO conversations (network, chat_id, title, created_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (network, chat_id) DO UPDATE"
         " SET title = coalesce(excluded.title, conversations.title) RETURNING id",
         (chat.network, chat.chat_id, chat.title, now_ms()),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return int(row[0])
 

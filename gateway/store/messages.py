@@ -38,6 +38,7 @@ from gateway.model import (
     SpanKind,
     UserRef,
 )
+from gateway.store.rows import fetch_one
 from gateway.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -198,14 +199,16 @@ class MessageArchive:
             self._open_batch = None  # from here on, newcomers start the next batch
         now = int(time.time() * 1000)
         keys = [(await self._conversation_id(conn, m, now), m) for m in batch.messages]
-        existing = await self._existing_ids(conn, [(cid, m.native_id) for cid, m in keys])
+        # A lone message — the commonest batch — skips the lookup: the insert itself tells
+        # whether it was new (ON CONFLICT DO NOTHING), one trip to the database thread saved.
+        lone = len(keys) == 1
+        wanted = [(conversation_id, m.native_id) for conversation_id, m in keys]
+        existing = {} if lone else await self._existing_ids(conn, wanted)
         if self._next_id is None:
-            async with conn.execute("SELECT coalesce(max(id), 0) + 1 FROM messages") as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT coalesce(max(id), 0) + 1 FROM messages")
             self._next_id = int(row[0]) if row else 1
         rows = []
         results: list[ArchiveResult] = []
-        last_seen: dict[int, int] = {}
         for conversation_id, message in keys:
             key = (conversation_id, message.native_id)
             if key in existing:
@@ -215,7 +218,6 @@ class MessageArchive:
             self._next_id += 1
             existing[key] = message_id
             sent_at = int(message.sent_at.timestamp() * 1000)
-            last_seen[conversation_id] = max(last_seen.get(conversation_id, 0), sent_at)
             rows.append(
                 (
                     message_id,
@@ -235,18 +237,23 @@ class MessageArchive:
                 )
             )
             results.append(ArchiveResult(MessageId(message_id), is_new=True))
-        if rows:
-            await conn.executemany(
-                "INSERT INTO messages (id, conversation_id, native_id, sender_id, sender_name,"
-                " direction, kind, body, spans, attachments, reply_to_native, edit_of_native,"
-                " sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            await conn.executemany(
-                "UPDATE conversations SET last_message_at = max(coalesce(last_message_at, 0), ?)"
-                " WHERE id = ?",
-                [(at, cid) for cid, at in last_seen.items()],
-            )
+        if not rows:
+            return results
+        # conversations.last_message_at follows by trigger (migration 0003).
+        cursor = await conn.executemany(
+            "INSERT INTO messages (id, conversation_id, native_id, sender_id, sender_name,"
+            " direction, kind, body, spans, attachments, reply_to_native, edit_of_native,"
+            " sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conversation_id, native_id) DO NOTHING",
+            rows,
+        )
+        if cursor.rowcount != len(rows):  # only a lone message can get here: redelivered
+            assert lone, "a batch's duplicates were looked up before the insert"
+            self._next_id -= 1
+            conversation_id, message = keys[0]
+            key = (conversation_id, message.native_id)
+            found = await self._existing_ids(conn, [key])
+            return [ArchiveResult(MessageId(found[key]), is_new=False)]
         return results
 
     async def _conversation_id(self, conn: aiosqlite.Connection, message: Message, now: int) -> int:
@@ -254,13 +261,13 @@ class MessageArchive:
         cached = self._conversations.get(key)
         if cached is not None:
             return cached
-        async with conn.execute(
+        row = await fetch_one(
+            conn,
             "INSERT INTO conversations (network, chat_id, title, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (network, chat_id) DO UPDATE"
             " SET title = coalesce(excluded.title, conversations.title) RETURNING id",
             (*key, message.chat.title, now),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         self._conversations[key] = int(row[0])
         return int(row[0])

@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.model import ChatRef, NetworkName, OperationKind
+from gateway.store.rows import fetch_one
 
 
 class OutboxState(StrEnum):
@@ -91,7 +92,8 @@ async def add(
     state: OutboxState = OutboxState.PENDING,
 ) -> int:
     at = now_ms()
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO outbox (message_id, link_id, target_network, target_chat, operation, payload,"
         " idempotency_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " RETURNING id",
@@ -107,29 +109,28 @@ async def add(
             at,
             at,
         ),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return int(row[0])
 
 
 async def head(reader: aiosqlite.Connection, target: ChatRef) -> OutboxRow | None:
     """The oldest pending row for ``target``: the only one that may be attempted (order)."""
-    async with reader.execute(
+    row = await fetch_one(
+        reader,
         f"SELECT {_COLUMNS} FROM outbox WHERE target_network = ? AND target_chat = ?"  # noqa: S608
         " AND state = 'pending' ORDER BY id LIMIT 1",
         (target.network, target.chat_id),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _row(row) if row else None
 
 
 async def get(reader: aiosqlite.Connection, outbox_id: int) -> OutboxRow | None:
-    async with reader.execute(
+    row = await fetch_one(
+        reader,
         f"SELECT {_COLUMNS} FROM outbox WHERE id = ?",  # noqa: S608
         (outbox_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _row(row) if row else None
 
 
