@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +61,36 @@ async def test_redelivered_message_is_deduplicated(store: Store) -> None:
     assert not again.is_new
     assert other_chat.is_new
     assert other_chat.message_id != first.message_id
+
+
+async def test_redelivery_of_a_lone_message_uses_no_id_and_next_message_follows(
+    store: Store,
+) -> None:
+    # A lone message is inserted without a lookup first; a conflict must give back the stored
+    # id and not burn one (ids are handed out in memory).
+    first = await store.archive(message("1", "one"))
+    again = await store.archive(message("1", "one, redelivered"))
+    second = await store.archive(message("2", "two"))
+    assert (again.message_id, again.is_new) == (first.message_id, False)
+    assert second.message_id == first.message_id + 1
+    with sqlite3.connect(store.path) as raw:
+        assert (
+            raw.execute("SELECT body FROM messages WHERE id = ?", (first.message_id,)).fetchone()[0]
+            == "one"
+        )
+
+
+async def test_conversation_keeps_the_time_of_its_latest_message(store: Store) -> None:
+    late = message("late", "written later", chat="acme")
+    early = message("early", "written earlier, arrives last", chat="acme")
+    late = replace(late, sent_at=datetime(2026, 11, 25, 13, 0, tzinfo=UTC))
+    await store.archive(late)
+    await store.archive(early)
+    with sqlite3.connect(store.path) as raw:
+        (at,) = raw.execute(
+            "SELECT last_message_at FROM conversations WHERE chat_id = 'acme'"
+        ).fetchone()
+    assert at == int(late.sent_at.timestamp() * 1000)
 
 
 async def test_concurrent_archives_share_commits_and_keep_ids(store: Store) -> None:
