@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from telethon.tl import types
 
+from bridges.telegram.session import open_session, set_update_state
 from tests.integration.relay_env import PNG, poll
 from tests.integration.synapse import SynapseServer
 from tests.integration.telegram_env import TelegramEnv, build
@@ -396,3 +397,100 @@ async def test_telegram_outage_both_ways_resumes_in_order(env: TelegramEnv) -> N
     assert inbound() == [f"during outage {i}" for i in range(10)]
     listed = await command(env, "!hgw dialogs", "telegram:")
     assert f"Pavel ACME — telegram:{env.partner.id}" in listed
+
+
+async def test_resume_uses_hgw_checkpoint_when_telethon_state_ran_ahead(
+    env: TelegramEnv,
+) -> None:
+    # The crash case: telethon saved an update state past updates hgw never stored. If the
+    # bridge trusted telethon's session, these 150 messages (more than one difference slice)
+    # would be skipped; hgw's own checkpoint must win.
+    await env.start_daemon()
+    env.sandbox.world.send(env.partner, env.account, "before the crash")
+    await relayed_body(env, "before the crash")
+    await env.stop_daemon()
+    for i in range(150):
+        env.sandbox.world.send(env.partner, env.account, f"unstored {i}")
+    session = open_session(env.directory / "data" / "telegram.session")
+    ahead = env.sandbox.world.accounts[env.account.id].pts
+    set_update_state(session, {"pts": ahead, "date": int(time.time())})
+    session.save()
+    session.close()
+    await env.start_daemon()
+    expected = [f"unstored {i}" for i in range(150)]
+
+    def arrived() -> list[str]:
+        return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if "unstored" in b]
+
+    await poll(lambda: len(arrived()) >= 150, 90)
+    assert arrived() == expected
+
+
+async def test_partner_reply_long_text_and_long_caption(env: TelegramEnv) -> None:
+    await env.start_daemon()
+    world, partner, account = env.sandbox.world, env.partner, env.account
+
+    # partner → staff: a reply to a staff message lands on that Matrix event
+    staff_message = await env.alice.room_send(
+        env.portal, "m.room.message", {"msgtype": "m.text", "body": "Draft contract is ready"}
+    )
+    [copy] = await poll(lambda: [m for m in env.partner_sees() if "Draft contract" in m.text])
+    world.send(partner, account, "Got it, reading now", reply_to=copy.id)
+    event = await relayed_body(env, "Got it, reading now")
+    relates = event["content"]["m.relates_to"]["m.in_reply_to"]
+    assert relates["event_id"] == staff_message.event_id
+
+    # staff → partner: 30 formatted paragraphs (~11,000 characters, emoji included) split into
+    # pieces of at most 4096 UTF-16 units that rejoin to the text, bold kept on every heading
+    paragraphs = [f"Пункт {n}." + " Поставка 🚚 в срок, оплата по счёту." * 10 for n in range(30)]
+    body = "\n\n".join(paragraphs)
+    html = "<br><br>".join(
+        f"<b>Пункт {n}.</b>" + p.removeprefix(f"Пункт {n}.") for n, p in enumerate(paragraphs)
+    )
+    before = len(env.partner_sees())
+    await env.alice.room_send(
+        env.portal,
+        "m.room.message",
+        {"msgtype": "m.text", "body": body, "format": "org.matrix.custom.html",
+         "formatted_body": html},
+    )  # fmt: skip
+
+    def pieces() -> list[Any]:
+        return [m for m in env.partner_sees()[before:] if m.sender == account.id]
+
+    await poll(lambda: "".join(m.text for m in pieces()).endswith(paragraphs[-1]), 60)
+    got = pieces()
+    assert len(got) >= 3
+    assert all(utf16(m.text) <= 4096 for m in got)
+    assert "".join(m.text for m in got).endswith(body)
+    headings = [
+        utf16_slice(m.text, e.offset, e.length)
+        for m in got
+        for e in m.entities
+        if isinstance(e, types.MessageEntityBold)
+    ]
+    assert headings == [f"Пункт {n}." for n in range(30)]
+
+    # a file whose caption is over Telegram's 1024: the text goes first, then the bare file
+    caption = "Условия договора: " + "каждый пункт обязателен. " * 70
+    offer = b"terms and conditions\n"
+    upload, _ = await env.alice.upload(
+        lambda *_: offer, content_type="text/plain", filename="terms.txt", filesize=len(offer)
+    )
+    before = len(env.partner_sees())
+    await env.alice.room_send(
+        env.portal,
+        "m.room.message",
+        {"msgtype": "m.file", "body": caption, "filename": "terms.txt",
+         "url": upload.content_uri, "info": {"mimetype": "text/plain", "size": len(offer)}},
+    )  # fmt: skip
+    sent = await poll(lambda: (got := pieces()) and got[-1].media is not None and got, 60)
+    *texts, file_message = sent
+    assert "".join(m.text for m in texts).endswith(caption)
+    assert file_message.text == ""
+    assert world.media_bytes(file_message.media) == offer
+
+
+def utf16_slice(text: str, offset: int, length: int) -> str:
+    units = text.encode("utf-16-le")
+    return units[2 * offset : 2 * (offset + length)].decode("utf-16-le")
