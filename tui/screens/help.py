@@ -25,7 +25,7 @@ def _owners() -> list[tuple[str, Any]]:
     from tui.screens.prompt import FormPrompt
     from tui.screens.search import SearchScreen
     from tui.screens.status import StatusScreen
-    from tui.widgets.composer import Composer
+    from tui.widgets.composer import Composer, MessageInput
     from tui.widgets.conversations import ConversationList
     from tui.widgets.timeline import Timeline
 
@@ -35,6 +35,7 @@ def _owners() -> list[tuple[str, Any]]:
         ("inbox list", ConversationList),
         ("timeline", Timeline),
         ("composer", Composer),
+        ("composer text", MessageInput),
         ("approvals", ApprovalsScreen),
         ("policy", PolicyScreen),
         ("audit", AuditScreen),
