@@ -28,6 +28,7 @@ ROLES: tuple[Role, ...] = ("admin", "operator", "auditor")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 RESERVED_NETWORKS = ("matrix", "telegram")
 CONFIG_ENV = "HGW_CONFIG"
+_MATRIX_USER_ID = re.compile(r"@[^:\s]+:[^\s]+")
 
 
 def default_config_path() -> Path:
@@ -79,6 +80,8 @@ class ControlUser:
     role: Role
     links: tuple[LinkId, ...] = ()
     """For operators: the links whose conversations they may read and answer."""
+    matrix_user: str | None = None
+    """Their own Matrix id: unread messages that mention it (or their @name) count as mentions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +277,14 @@ def _control(
         for link in links:
             if link not in link_ids:
                 raise user.error("links", f"no link with id {link!r}", "see the [[links]] ids")
-        users[name] = ControlUser(role=user.string("role", choices=ROLES), links=links)
+        matrix_user = user.string("matrix_user", None)
+        if matrix_user is not None and not _MATRIX_USER_ID.fullmatch(matrix_user):
+            raise user.error(
+                "matrix_user", f"{matrix_user!r} is not a Matrix user id", 'write "@name:server"'
+            )
+        users[name] = ControlUser(
+            role=user.string("role", choices=ROLES), links=links, matrix_user=matrix_user
+        )
         user.finish()
     config = ControlConfig(
         socket=t.path("socket", default_socket(data_dir), base=base),

@@ -34,6 +34,8 @@ class Caller:
     links: frozenset[str] | None
     """The links an operator may see; ``None`` means every link (admin, auditor)."""
     display_name: str
+    matrix_user: str | None = None
+    """Their Matrix id from config (for mention counts), if given."""
 
     @property
     def actor(self) -> str:
@@ -60,7 +62,7 @@ def caller_for(peer: PeerUser, users: Mapping[str, ControlUser]) -> Caller:
             {"user": name, "uid": peer.uid},
         )
     links = frozenset(entry.links) if entry.role == "operator" else None
-    return Caller(name, entry.role, links, peer.label)
+    return Caller(name, entry.role, links, peer.label, entry.matrix_user)
 
 
 def check_role(caller: Caller, method: str, roles: Collection[Role]) -> None:

@@ -22,7 +22,7 @@ import pytest
 from gateway.control.client import ControlClient, ControlError
 from gateway.control.server import ControlServer
 from gateway.errors import HgwError
-from gateway.model import ChatRef, Direction, Message
+from gateway.model import ChatRef, Direction, Message, Span, SpanKind
 from tests.integration.test_control_support import (  # noqa: F401 - fake_peer is a fixture
     fake_peer,
     running,
@@ -582,7 +582,8 @@ async def test_a_reload_changes_the_roles_of_open_connections(config_path: Path)
         text = config_path.read_text()
         text = text.replace('carol = { role = "auditor" }\n', "")
         text = text.replace(
-            'alice = { role = "operator", links = ["acme"] }', 'alice = { role = "admin" }'
+            'alice = { role = "operator", links = ["acme"], matrix_user = "@alice:internal.test" }',
+            'alice = { role = "admin" }',
         )
         config_path.write_text(text)
         env.daemon.reload()
@@ -633,3 +634,23 @@ async def test_an_operator_sees_only_their_own_links_queues_and_failures(
         mine = await alice.call("status")
         assert mine["queues"] == []
         assert mine["outbox"]["pending"] >= 1  # totals stay: they name no chat
+
+
+async def test_mentions_count_pills_and_at_names_among_unread(config_path: Path) -> None:
+    async with running(config_path) as env:
+        pill = Span(0, 5, SpanKind.MENTION, "@alice:internal.test")
+        other_pill = Span(0, 3, SpanKind.MENTION, "@bob:internal.test")
+        await env.telegram.sink.message(partner("m1", "Alice, see the offer", spans=(pill,)))
+        await env.telegram.sink.message(partner("m2", "cc @alice please check"))
+        await env.telegram.sink.message(partner("m3", "Bob, also this", spans=(other_pill,)))
+        await env.telegram.sink.message(partner("m4", "no one in particular"))
+        alice = await env.client("alice")
+        [conversation] = await alice.call("conversations.list")
+        assert (conversation["unread"], conversation["mentions"]) == (4, 2)
+        admin = await env.client("sec")  # no Matrix id configured; nobody wrote @sec
+        assert (await admin.call("conversations.list"))[0]["mentions"] == 0
+        page = await alice.call("history", link_id="acme", limit=4)
+        second = page["messages"][1]["id"]
+        await alice.call("conversations.mark_read", link_id="acme", message_id=second)
+        [conversation] = await alice.call("conversations.list")
+        assert (conversation["unread"], conversation["mentions"]) == (2, 0)

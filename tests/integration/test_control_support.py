@@ -34,7 +34,7 @@ socket_mode = "{mode}"
 [control.users]
 root = {{ role = "admin" }}
 sec = {{ role = "admin" }}
-alice = {{ role = "operator", links = ["acme"] }}
+alice = {{ role = "operator", links = ["acme"], matrix_user = "@alice:internal.test" }}
 carol = {{ role = "auditor" }}
 {extra_users}
 

@@ -42,6 +42,7 @@ def test_example_config_is_valid_and_complete() -> None:
     assert [link.id for link in config.links] == ["acme-supplier", "globex-client"]
     assert config.links[0].outbound_format == "{sender_name}: {body}"
     assert config.control.users["alice"].links == ("acme-supplier", "globex-client")
+    assert config.control.users["alice"].matrix_user == "@alice:internal.test"
     assert config.control.socket_mode == 0o600
     # relative paths resolve against the file's directory, not the working directory
     assert config.store.path == REPO / "hgw-data" / "hgw.sqlite3"
@@ -94,6 +95,10 @@ def test_unknown_section_is_refused(tmp_path: Path) -> None:
         ('[control]\nsocket_mode = "0666"\n', r"control.socket_mode: must not grant access"),
         ('[control]\nsocket_mode = "rw"\n', r"control.socket_mode: must be an octal mode"),
         ('[control.users]\nbob = { role = "root" }\n', r"control.users.bob.role: must be one of"),
+        (
+            '[control.users]\nbob = { role = "admin", matrix_user = "bob" }\n',
+            r"control.users.bob.matrix_user: 'bob' is not a Matrix user id",
+        ),
         ("[gateway]\nlog_format = 3\n", r"gateway.log_format: must be a string, not an integer"),
     ],
 )

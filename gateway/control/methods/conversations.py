@@ -27,7 +27,10 @@ from gateway.store import kv
 async def conversations_list(ctx: CallContext, params: Params) -> list[dict[str, Any]]:
     params.finish()
     return await conversation_views(
-        ctx.daemon.store.reader, list(visible_links(ctx)), ctx.caller.user
+        ctx.daemon.store.reader,
+        list(visible_links(ctx)),
+        ctx.caller.user,
+        matrix_user=ctx.caller.matrix_user,
     )
 
 
