@@ -215,7 +215,16 @@ def policy_view(details: Mapping[str, Any]) -> dict[str, Any]:
     ]
     if not rules and decision.get("rule"):
         rules = [str(decision["rule"])]
-    return {"action": action, "rules": rules, "held": action == "hold"}
+    view: dict[str, Any] = {"action": action, "rules": rules, "held": action == "hold"}
+    if action == "redact":
+        # What the policy found in the text when it decided (not what today's policy would):
+        # the ranges the timeline highlights. Offsets are code points in the stored text.
+        view["redacted"] = [
+            [int(f["start"]), int(f["end"])]
+            for f in decision.get("findings", ())
+            if f.get("where") is None and "start" in f and "end" in f
+        ]
+    return view
 
 
 def _rank(action: str) -> int:

@@ -29,7 +29,7 @@ from tests.integration.test_control_support import (  # noqa: F401 - fake_peer i
     until,
     write_config,
 )
-from tests.unit.relay import PAVEL, TELEGRAM, partner
+from tests.unit.relay import PAVEL, TELEGRAM, partner, staff
 
 pytestmark = pytest.mark.usefixtures("fake_peer")
 
@@ -654,3 +654,22 @@ async def test_mentions_count_pills_and_at_names_among_unread(config_path: Path)
         await alice.call("conversations.mark_read", link_id="acme", message_id=second)
         [conversation] = await alice.call("conversations.list")
         assert (conversation["unread"], conversation["mentions"]) == (2, 0)
+
+
+async def test_history_shows_what_was_redacted_when_it_was_decided(tmp_path: Path) -> None:
+    rule = (
+        '\n[policy]\n[[policy.rules]]\nname = "mask-phones"\ndirection = "outbound"\n'
+        'kinds = ["phone"]\naction = "redact"\nredact = "mask"\n'
+    )
+    socket = tmp_path / "run" / "hgw" / "control.sock"
+    path = write_config(tmp_path / "config.toml", socket, tail=rule)
+    async with running(path) as env:
+        text = "Call me at +7 916 123-45-67 tomorrow"
+        await env.matrix.sink.message(staff("$r1", text))
+        admin = await env.client("sec")
+        page = await admin.call("history", link_id="acme")
+        [view] = page["messages"]
+        assert view["text"] == text  # the archive keeps the original
+        assert view["policy"]["action"] == "redact"
+        [[start, end]] = view["policy"]["redacted"]
+        assert text[start:end] == "+7 916 123-45-67"

@@ -247,7 +247,7 @@ class InboxScreen(HgwScreen):
             self.failed(err, "Conversation")
             return
         self.timeline.show(link_id, messages, more=more, focus_id=focus_id, latest=latest)
-        self._find_redactions(messages[-50:])
+        self._find_redactions(messages)
         await self._mark_read(link_id, messages)
 
     async def _mark_read(self, link_id: str, messages: list[dict[str, Any]]) -> None:
@@ -273,26 +273,11 @@ class InboxScreen(HgwScreen):
             self.failed(err, "Mark read")
 
     def _find_redactions(self, messages: list[dict[str, Any]]) -> None:
-        """The API gives no redacted ranges; ``policy.test`` finds them again (control-API gap)."""
-        redacted = [m for m in messages if (m.get("policy") or {}).get("action") == "redact"]
-        if redacted:
-            self.find_redactions(redacted)
-
-    @work(group="inbox-redactions")
-    async def find_redactions(self, messages: list[dict[str, Any]]) -> None:
+        """Highlight what was redacted, as the daemon recorded it when it decided."""
         for message in messages:
-            try:
-                result = await self.api.call(
-                    "policy.test",
-                    text=message.get("text") or "",
-                    link_id=message.get("link_id"),
-                    direction=message.get("direction"),
-                )
-            except Exception:
-                return
-            ranges = [(f["start"], f["end"]) for f in result.get("findings") or ()]
+            ranges = (message.get("policy") or {}).get("redacted")
             if ranges:
-                self.timeline.mark_findings(message["id"], ranges)
+                self.timeline.mark_findings(message["id"], [(a, b) for a, b in ranges])
 
     @on(Timeline.WantLatest)
     def _want_latest(self, event: Timeline.WantLatest) -> None:
