@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,7 +110,9 @@ def run_export(args: argparse.Namespace) -> int:
         count = run_async(lambda: export(sys.stdout))
     else:
         try:
-            with args.output.open("w", encoding="utf-8", newline="") as out:
+            # Owner-only: the log names people, chats and decisions.
+            descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
                 count = run_async(lambda: export(out))
         except OSError as err:
             raise HgwError(f"{args.output}: cannot write the export: {err.strerror}") from None

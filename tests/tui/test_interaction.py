@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from gateway.errors import ConfigError
 from gateway.model import ChatRef
+from gateway.store.audit import GENESIS_HASH, canonical_json, record_hash
 from tests.tui.daemon_env import DaemonEnv
 from tests.tui.helpers import row, wait_for
 from tests.unit.relay import TELEGRAM, partner
@@ -201,6 +203,15 @@ async def test_audit_screen_verifies_and_exports(daemon_env: DaemonEnv, tmp_path
         records = [json.loads(line) for line in target.read_text().splitlines()]
         assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
         assert len(records) == table.row_count
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        # the export verifies on its own, away from the daemon: every hash and every link
+        previous = GENESIS_HASH
+        for r in records:
+            assert r["prev_hash"] == previous
+            details = canonical_json(r["details"])
+            fields = (r["seq"], r["at"], r["actor"], r["action"], r["subject"], details)
+            assert record_hash(*fields, r["prev_hash"]) == r["hash"]
+            previous = r["hash"]
 
 
 async def test_links_screen_creates_a_link(daemon_env: DaemonEnv) -> None:

@@ -147,6 +147,7 @@ def test_audit_verify_and_export(
     )
     assert code == 0
     assert "exported 4 audit records" in err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert (
         target.read_text().splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +24,9 @@ PAGE = 100
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as out:
+    """Owner-only, like ``hgw audit export`` output should be: the log names people and chats."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -164,7 +167,7 @@ class AuditScreen(HgwScreen):
                 params: dict[str, Any] = {"limit": 500}
                 if after is not None:
                     params["after_seq"] = after
-                page = await self.api.call("audit.page", **params)
+                page = await self.api.call("audit.export", **params)
                 records += page["records"]
                 if not page["records"] or not page.get("more"):
                     break

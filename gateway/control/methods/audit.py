@@ -1,4 +1,9 @@
-"""``audit.page`` and ``audit.verify`` for admins and auditors (export: ``hgw audit export``)."""
+"""``audit.page``, ``audit.export`` and ``audit.verify`` for admins and auditors.
+
+``audit.page`` is for reading (ISO times, no hashes); ``audit.export`` gives the records exactly
+as ``hgw audit export`` writes them — with ``prev_hash`` and ``hash``, times in ms — so an export
+made over the socket can be verified away from the daemon, record by record.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from gateway.control.methods.registry import CallContext, method
 from gateway.control.protocol import Params
 from gateway.control.roles import OVERSIGHT
 from gateway.control.views import iso
-from gateway.store.audit import verify_chain
+from gateway.store.audit import AuditRecord, verify_chain
 
 
 @method("audit.page", roles=OVERSIGHT)
@@ -37,6 +42,23 @@ async def audit_page(ctx: CallContext, params: Params) -> dict[str, Any]:
     return {"records": records, "more": len(rows) > limit}
 
 
+@method("audit.export", roles=OVERSIGHT)
+async def audit_export(ctx: CallContext, params: Params) -> dict[str, Any]:
+    after = params.integer("after_seq", 0, minimum=0)
+    limit = params.integer("limit", 500, minimum=1, maximum=1000)
+    params.finish()
+    rows = await ctx.daemon.store.reader.execute_fetchall(
+        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit"
+        " WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after, limit + 1),
+    )
+    records = [
+        AuditRecord(seq, at, actor, action, subject, json.loads(details), prev, digest).as_dict()
+        for seq, at, actor, action, subject, details, prev, digest in list(rows)[:limit]
+    ]
+    return {"records": records, "more": len(rows) > limit}
+
+
 @method("audit.verify", roles=OVERSIGHT)
 async def audit_verify(ctx: CallContext, params: Params) -> dict[str, Any]:
     params.finish()
@@ -47,4 +69,4 @@ async def audit_verify(ctx: CallContext, params: Params) -> dict[str, Any]:
     return result
 
 
-__all__ = ["audit_page", "audit_verify"]
+__all__ = ["audit_export", "audit_page", "audit_verify"]
