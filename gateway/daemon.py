@@ -5,8 +5,9 @@ Start-up order matters for invariant 1 (no loss): the store opens first, the bri
 resolved to room ids, messages a crash left unrouted are routed, pending deliveries resume, and
 only then does the first new event reach the router — so no event is routed against a link
 table that cannot match it yet, and older messages keep their place ahead of new ones.
-Shutdown runs the other way: bridges stop accepting, the dispatcher drains for a grace period,
-the store commits what is queued and closes. Anything still pending is delivered on next start.
+Shutdown runs the other way: bridges stop accepting (their events wait, unacknowledged), the
+dispatcher drains for a grace period while they are still connected, the bridges close, the
+store commits what is queued and closes. Anything still pending is delivered on next start.
 """
 
 from __future__ import annotations
@@ -101,8 +102,18 @@ class NetworkSink:
     network: NetworkName
     daemon: Daemon
 
-    async def message(self, message: Message) -> None:
+    async def _admitted(self) -> None:
+        """Wait until routing is ready; once the daemon is stopping, never return.
+
+        A bridge whose event is parked here has not stored it, so its sync position does not
+        move past it and the network hands it over again on the next start — while the bridge
+        stays connected, so the drain can still deliver what was accepted before."""
         await self.daemon.routing_ready.wait()
+        if self.daemon.stopping:
+            await asyncio.Event().wait()  # cancelled when the bridge stops
+
+    async def message(self, message: Message) -> None:
+        await self._admitted()
         routing = await self.daemon.router.message(message)
         if not routing.verdicts and self.daemon.opens_portals_for(message):
             await self.daemon.open_portal_for_unknown(message.chat)
@@ -110,11 +121,11 @@ class NetworkSink:
             await self.daemon.answer_command(message)
 
     async def reaction(self, reaction: Any) -> None:
-        await self.daemon.routing_ready.wait()
+        await self._admitted()
         await self.daemon.router.reaction(reaction)
 
     async def deletion(self, deletion: Any) -> None:
-        await self.daemon.routing_ready.wait()
+        await self._admitted()
         await self.daemon.router.deletion(deletion)
 
     async def connected(self) -> None:
@@ -147,6 +158,8 @@ class Daemon:
         self._runtime_links: tuple[Link, ...] = ()
         self.ready = asyncio.Event()
         self.routing_ready = asyncio.Event()
+        self.stopping = False
+        """Set at shutdown: bridges' new events are no longer taken in (see NetworkSink)."""
         """Set once links are resolved and crash leftovers routed; sinks wait for it."""
         self._room_ids: dict[tuple[NetworkName, str], str] = {}
         """(network, alias) → room id, as the network resolved it."""
@@ -229,21 +242,24 @@ class Daemon:
             self.metrics.start(self)
 
     async def _shutdown(self) -> None:
-        if self.control is not None:  # no new control calls while draining
+        self.stopping = True  # no new events from the networks...
+        if self.control is not None:  # ...nor control calls while draining
             await self.control.stop()
         if self.metrics is not None:
             await self.metrics.stop()
         for task in list(self._tasks):
             task.cancel()
+        # Drain while the bridges are still connected: stopping a bridge closes its client,
+        # and a delivery tried after that fails instead of going out.
+        if hasattr(self, "dispatcher"):
+            drained = await self.dispatcher.drain(DRAIN_SECONDS)
+            if not drained:
+                log.warning("some deliveries are still pending; they resume on the next start")
         for network, bridge in self.bridges.items():
             try:
                 await bridge.stop()
             except Exception:
                 log.exception("%s bridge did not stop cleanly", network)
-        if hasattr(self, "dispatcher"):
-            drained = await self.dispatcher.drain(DRAIN_SECONDS)
-            if not drained:
-                log.warning("some deliveries are still pending; they resume on the next start")
         await self.store.close()
         log.info("hgw stopped")
 

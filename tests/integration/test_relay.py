@@ -10,7 +10,9 @@ watch; the store is opened read-only to check delivery state. No fixed sleeps de
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -522,3 +524,64 @@ async def test_bad_input_is_logged_and_relaying_goes_on(env: RelayEnv) -> None:
     failed = env.query("SELECT last_error FROM outbox WHERE state = 'failed'")
     print(f"\nlarge body: delivered {[len(b) for b in large]}, failed {failed}")
     assert large or failed
+
+
+# -- lifecycle: SIGTERM drains, logs as JSON, one daemon per store -------------------------------
+
+
+async def test_sigterm_drains_json_logs_and_a_second_daemon_is_refused(env: RelayEnv) -> None:
+    env.daemon.stop()
+    config = env.directory / "config.toml"
+    text = config.read_text()
+    config.write_text(text.replace('log_level = "info"', 'log_level = "info"\nlog_format = "json"'))
+    env.daemon.start()
+    await env.wait_ready()
+
+    # a second daemon on the same store is refused, clearly, and the first keeps running
+    second = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "run", "-c", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, raw_error = await asyncio.wait_for(second.communicate(), 60)
+    error = raw_error.decode()
+    assert second.returncode != 0
+    assert "another hgw daemon" in error
+    assert "is running on this store" in error
+    assert "Traceback" not in error
+    assert env.daemon.alive
+
+    texts = [f"drain {i:02d}" for i in range(40)]
+    outside, partner, bot_out = env.pavel_view, env.partner_room, env.bot_out.user_id
+
+    def arrived() -> list[str]:
+        return [b for b in outside.bodies(partner, bot_out) if b.startswith("drain ")]
+
+    await _send_all(env, texts, concurrency=4)
+    # stop while the relay is busy: everything the daemon took in is delivered before it exits
+    await poll(lambda: env.query("SELECT count(*) FROM messages WHERE body LIKE 'drain %'")[0][0])
+    assert env.daemon.stop() == 0
+    taken = env.query("SELECT count(*) FROM messages WHERE body LIKE 'drain %'")[0][0]
+    pending = env.query("SELECT id, operation, payload FROM outbox WHERE state = 'pending'")
+    assert pending == [], env.daemon.text()[-4000:]
+    await outside.wait(lambda: len(arrived()) >= taken, timeout=30)
+
+    # the rest follows after a restart: all 40, once, in order
+    env.daemon.start()
+    await env.wait_ready()
+    await outside.wait(lambda: len(arrived()) >= len(texts), timeout=60)
+    order = [
+        str(content(e)["body"])
+        for e in await env.history(env.alice, env.portal)
+        if e.get("sender") == env.alice_user.user_id
+        and str(content(e).get("body", "")).startswith("drain ")
+    ]
+    assert arrived() == order
+    assert sorted(order) == texts
+
+    # every log line of the JSON run is one JSON object with a level and a message
+    run = env.daemon.text().split("===== start")[2]
+    lines = [line for line in run.splitlines()[1:] if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(r["message"] == "hgw stopped" for r in records)
+    assert not any(env.bot_in.password in line for line in lines)  # secrets never logged
