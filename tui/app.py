@@ -191,8 +191,12 @@ def binding_ids() -> set[str]:
     return {binding_id for binding_id, *_ in all_bindings()}
 
 
+DEMO_KEYMAP = {"app.quit": "ctrl+q,ctrl+c"}
+"""``hgw demo`` promises that Ctrl-C stops it; elsewhere Ctrl-C stays copy in text fields."""
+
+
 def build_app(socket: Path, *, keymap: dict[str, str] | None = None) -> HgwApp:
     return HgwApp(partial(open_api, socket), keymap=keymap)
 
 
-__all__ = ["HgwApp", "binding_ids", "build_app"]
+__all__ = ["DEMO_KEYMAP", "HgwApp", "binding_ids", "build_app"]

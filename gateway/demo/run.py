@@ -140,8 +140,8 @@ async def run_demo(
     _log_to_file(directory / "hgw.log", also_stderr=headless)
     homeserver = SynapseServer(directory / "homeserver", "demo.test")
     say(f"Starting a local Matrix homeserver in {homeserver.directory} …")
-    await homeserver.start_async()
-    try:
+    try:  # a Ctrl-C while it starts must stop it too, not leave it to its orphan guard
+        await homeserver.start_async()
         org = await organisation.create(homeserver)
         config_path = organisation.write_config(org, directory, default_policy_toml())
         await _run_daemon(org, config_path, directory, headless, duration, say)
@@ -211,9 +211,9 @@ def _joined(homeserver: SynapseServer, viewer: Any, room: str, user_id: str) -> 
 
 
 async def _run_tui(socket: Path, running: asyncio.Task[None]) -> None:
-    from tui.app import build_app
+    from tui.app import DEMO_KEYMAP, build_app
 
-    app = build_app(socket, keymap={})
+    app = build_app(socket, keymap=DEMO_KEYMAP)
     tui = asyncio.create_task(app.run_async(), name="tui")
     await asyncio.wait({tui, running}, return_when=asyncio.FIRST_COMPLETED)
     if not tui.done():

@@ -347,6 +347,13 @@ async def test_pm_opens_a_portal_with_a_new_contact(env: TelegramEnv) -> None:
     )
     assert "no Telegram user" in await command(env, "!hgw pm @nobody_here_x", "no Telegram user")
 
+    # by phone number, as staff often know a partner: resolved through Telegram's contacts
+    olga = world.add_user("Olga", phone="+79161234567")
+    await command(env, "!hgw pm +7 916 123-45-67", "Portal for Olga")
+    by_phone = await invited_room(env, olga.id)
+    await env.sec.room_send(by_phone, "m.room.message", {"msgtype": "m.text", "body": "Olga?"})
+    await poll(lambda: [m.text for m in world.history(olga, env.account)] == ["Olga?"])
+
 
 async def test_portal_mode_opens_a_portal_and_policy_holds_until_assigned(env: TelegramEnv) -> None:
     env.write_config(telegram_extra='unknown_contacts = "portal"')
