@@ -49,6 +49,18 @@ def test_example_config_is_valid_and_complete() -> None:
     assert config.policy is not None
 
 
+def test_example_partner_section_is_valid_once_uncommented(tmp_path: Path) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [partners.acme]")
+    end = lines.index("", start)
+    lines[start:end] = [line.removeprefix("# ") for line in lines[start:end]]
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(config_file, check_secrets=False)
+    assert config.partners["acme"].homeserver == "https://matrix.acme.example"
+    assert config.partners["acme"].admins == ("@it:acme.example",)
+
+
 def test_minimal_config_uses_defaults(tmp_path: Path) -> None:
     secret(tmp_path)
     config = load_config(write(tmp_path, MINIMAL_MATRIX))
