@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -29,8 +30,9 @@ from typing import Any
 
 from telethon import TelegramClient, events, utils
 from telethon._updates import MessageBox
+from telethon.errors import PhoneNotOccupiedError, PhoneNumberInvalidError, RPCError
 from telethon.sessions.abstract import Session
-from telethon.tl import types
+from telethon.tl import functions, types
 
 from bridges.base import Capabilities, Deletion, EventSink, Reaction, without_attachment
 from bridges.telegram import convert
@@ -378,10 +380,23 @@ class TelegramBridge:
         client = self._require_client()
         target: Any = query.strip()
         target = target.removeprefix("https://").removeprefix("t.me/")
-        if target.lstrip("-").isdigit():
+        phone = _phone_digits(target)
+        if phone is None and target.lstrip("-").isdigit():
             target = int(target)
         try:
-            entity = await client.get_entity(target)
+            if phone is not None:
+                # telethon's get_entity finds a phone only among the account's contacts; Telegram
+                # resolves any number whose owner allows it (contacts.resolvePhone).
+                resolved = await client(functions.contacts.ResolvePhoneRequest(phone=phone))
+                entity = resolved.users[0] if resolved.users else None
+                if entity is None:
+                    raise ValueError("nobody with that number")
+            else:
+                entity = await client.get_entity(target)
+        except RPCError as exc:
+            if isinstance(exc, (PhoneNotOccupiedError, PhoneNumberInvalidError)):
+                raise PermanentBridgeError(f"no Telegram user with the phone {query!r}") from None
+            raise error_from_exception(exc, f"look up {query!r}") from exc
         except ValueError as exc:
             raise PermanentBridgeError(f"no Telegram user or chat {query!r}: {exc}") from None
         except Exception as exc:
@@ -480,6 +495,18 @@ class _MarkingMessageBox(MessageBox):
 
 def _reaction_id(message_id: int, reactor: int, emoji: str) -> str:
     return f"{message_id}:react:{reactor}:{emoji}"
+
+
+_PHONE = re.compile(r"\+?[\d\s().-]{7,25}")
+
+
+def _phone_digits(text: str) -> str | None:
+    """``+7 916 123-45-67`` → ``79161234567``; ``None`` for anything that is not a phone number
+    (a numeric chat id has no ``+``, and is looked up as an id)."""
+    if not text.startswith("+") or not _PHONE.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    return digits if 7 <= len(digits) <= 15 else None
 
 
 __all__ = ["UPDATE_STATE_KEY", "TelegramBridge"]

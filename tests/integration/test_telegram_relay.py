@@ -353,6 +353,8 @@ async def test_pm_opens_a_portal_with_a_new_contact(env: TelegramEnv) -> None:
     by_phone = await invited_room(env, olga.id)
     await env.sec.room_send(by_phone, "m.room.message", {"msgtype": "m.text", "body": "Olga?"})
     await poll(lambda: [m.text for m in world.history(olga, env.account)] == ["Olga?"])
+    nobody = await command(env, "!hgw pm +7 999 000-00-00", "no Telegram user with the phone")
+    assert "+7 999 000-00-00" in nobody
 
 
 async def test_portal_mode_opens_a_portal_and_policy_holds_until_assigned(env: TelegramEnv) -> None:
