@@ -7,6 +7,7 @@ through their own Telegram chat history in the sandbox world.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,8 @@ import pytest
 from telethon.tl import types
 
 from bridges.telegram.session import open_session, set_update_state
+from gateway.commands.status import render
+from gateway.control.client import ControlClient
 from tests.integration.relay_env import PNG, poll
 from tests.integration.synapse import SynapseServer
 from tests.integration.telegram_env import TelegramEnv, build
@@ -206,15 +209,24 @@ async def test_photo_and_document_relay_both_ways(env: TelegramEnv) -> None:
 
 
 async def test_flood_wait_mid_burst_delays_but_loses_nothing(env: TelegramEnv) -> None:
+    env.write_config(
+        '[control]\nsocket = "control.sock"\n'
+        f'[control.users]\n{getpass.getuser()} = {{ role = "admin" }}\n'
+    )
     daemon = await env.start_daemon()
     env.sandbox.flood_wait("SendMessageRequest", 5, after=60)
     bridge = daemon.bridges["telegram"]
     seen_waits: list[float] = []
+    printed: list[str] = []
+    control = ControlClient(daemon.config.control.socket)
+    await control.connect(reconnect=False)
 
-    async def watch_status() -> None:  # what `hgw status` would show during the burst
+    async def watch_status() -> None:  # what `hgw status` shows during the burst
         while True:
             if (until := bridge.status()["flood_wait_until"]) is not None:
                 seen_waits.append(until - time.time())
+                shown = render(await control.call("status")).splitlines()
+                printed.extend(line for line in shown if "flood wait until" in line)
             await asyncio.sleep(0.05)
 
     watcher = asyncio.create_task(watch_status())
@@ -225,8 +237,12 @@ async def test_flood_wait_mid_burst_delays_but_loses_nothing(env: TelegramEnv) -
         )
     await poll(lambda: len(env.partner_texts()) >= 200, 120)
     watcher.cancel()
+    await control.close()
     assert seen_waits
     assert max(seen_waits) > 4  # the account-wide pause was visible, with its length
+    assert printed
+    assert printed[0].strip().startswith("telegram")
+    assert "s left)" in printed[0]
     assert env.partner_texts() == [f"burst {i}" for i in range(200)]
     assert time.monotonic() - started >= 5
     assert env.sandbox.calls["SendMessageRequest"] == 201  # the refused one was tried again
