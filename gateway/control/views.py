@@ -293,33 +293,29 @@ async def conversation_views(
     unread_of: dict[int, int] = {}
     mentions_of: dict[int, int] = {}
     if wanted:
+        patterns = _mention_patterns(user, matrix_user)
+        by_name = " OR ".join(["m.body LIKE ? ESCAPE '\\'"] * len(patterns))
+        # One pass over each conversation's unread messages counts both unread and mentions.
         async with reader.execute(
-            "WITH w AS (SELECT json_extract(value, '$[0]') AS conv,"
+            "WITH w AS (SELECT json_extract(value, '$[0]') AS conv,"  # noqa: S608 - placeholders only
             "           json_extract(value, '$[1]') AS seen FROM json_each(?))"
             " SELECT w.conv,"
             " (SELECT m.id FROM messages m WHERE m.conversation_id = w.conv"
             "   AND m.edit_of_native IS NULL ORDER BY m.id DESC LIMIT 1),"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = w.conv"
-            "   AND m.edit_of_native IS NULL AND m.id > w.seen AND m.sender_id != ?),"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = w.conv"
-            "   AND m.edit_of_native IS NULL AND m.id > w.seen AND m.sender_id != ?"
-            "   AND ((m.spans LIKE '%\"mention\"%' AND EXISTS (SELECT 1 FROM json_each(m.spans) s"
-            "         WHERE json_extract(s.value, '$[2]') = 'mention'"
-            "         AND json_extract(s.value, '$[3]') = ?))"
-            "     OR EXISTS (SELECT 1 FROM json_each(?) n"
-            "       WHERE m.body LIKE '%' || n.value || '%')))"
+            " (SELECT json_array(count(*), coalesce(sum("
+            "     (m.spans LIKE '%\"mention\"%' AND EXISTS (SELECT 1 FROM json_each(m.spans) s"
+            "       WHERE json_extract(s.value, '$[2]') = 'mention'"
+            "       AND json_extract(s.value, '$[3]') = ?))"
+            f"    OR {by_name}), 0))"
+            "   FROM messages m WHERE m.conversation_id = w.conv"
+            "   AND m.edit_of_native IS NULL AND m.id > w.seen AND m.sender_id != ?)"
             " FROM w",
-            (
-                json.dumps(wanted),
-                f"os:{user}",
-                f"os:{user}",
-                matrix_user or "",
-                json.dumps(_mention_needles(user, matrix_user)),
-            ),
+            (json.dumps(wanted), matrix_user or "", *patterns, f"os:{user}"),
         ) as cursor:
-            async for conv, last, unread, mentions in cursor:
+            async for conv, last, counts in cursor:
                 if last is not None:
                     last_of[int(conv)] = int(last)
+                unread, mentions = json.loads(counts)
                 unread_of[int(conv)] = int(unread)
                 mentions_of[int(conv)] = int(mentions)
     details: dict[int, tuple[Any, ...]] = {}
@@ -357,12 +353,13 @@ async def conversation_views(
     return views
 
 
-def _mention_needles(user: str, matrix_user: str | None) -> list[str]:
-    """``@name`` texts that mention this person (LIKE patterns, wildcards escaped away)."""
+def _mention_patterns(user: str, matrix_user: str | None) -> list[str]:
+    """LIKE patterns for ``@name`` in a text: the OS user name and the Matrix localpart."""
     names = {user}
     if matrix_user:
         names.add(matrix_user.removeprefix("@").split(":", 1)[0])
-    return sorted(f"@{name}" for name in names if name and not set(name) & set("%_"))
+    escaped = (n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for n in names if n)
+    return sorted(f"%@{name}%" for name in escaped)
 
 
 def _conversation(
