@@ -27,6 +27,14 @@ priority = 20
 direction = "outbound"
 kinds = ["phone"]
 action = "redact"
+
+[[policy.rules]]
+name = "emails-out-noted"
+description = "An e-mail address may go out; the admins' room hears of it."
+priority = 15
+direction = "outbound"
+kinds = ["email"]
+action = "notify"
 """
 
 

@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 
 MARKER = ".hgw-demo"
 """Marks a directory as the demo's own, so a rerun may wipe it and nothing else."""
-ACTIONS = ("relayed", "redacted", "held", "blocked")
+ACTIONS = ("relayed", "notified", "redacted", "held", "blocked")
 _SHOWN = {
     "allow": "relayed",
-    "notify": "relayed",
+    "notify": "notified",
     "redact": "redacted",
     "hold": "held",
     "block": "blocked",
@@ -66,7 +66,7 @@ class Summary:
     def problems(self) -> list[str]:
         """What the scripted first pass must have produced, per network; empty when all did."""
         expected = {
-            "matrix": {"relayed": 1, "redacted": 1, "held": 1, "blocked": 2},
+            "matrix": {"relayed": 1, "notified": 1, "redacted": 1, "held": 1, "blocked": 2},
             "telegram": {"relayed": 3, "blocked": 1},
         }
         found = []

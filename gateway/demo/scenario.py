@@ -74,6 +74,7 @@ class Scenario:
             lambda: self._file("alice", "условия-2027.txt", MARKED_FILE, "text/plain"),
             lambda: self._partner_file(org.acme, "setup.exe", EXECUTABLE),
             lambda: self._say("acme", "Счёт №42 пришлём завтра утром."),
+            lambda: self._say("bob", "Копию счёта пришлите на buh@company.example, пожалуйста"),
             lambda: self._say("alice", "Договорились 👍"),
         ]
         for step in steps:

@@ -38,8 +38,10 @@ def test_check_names_each_missing_action() -> None:
     problems = summary.problems()
     assert "matrix: blocked 1 < 2" in problems
     assert "telegram: relayed 0 < 3" in problems
+    assert "matrix: notified 0 < 1" in problems
     assert any("reception" in p for p in problems)
     summary.add("matrix", "blocked")
+    summary.add("matrix", "notified")
     for _ in range(3):
         summary.add("telegram", "relayed")
     summary.add("telegram", "blocked")
