@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from gateway.errors import SecretFileError
 
@@ -49,6 +50,18 @@ class Secret:
             return value.strip()
         assert self.file is not None
         return read_private_file(self.file, key=self.key).strip()
+
+
+def open_private_for_writing(path: Path, *, newline: str | None = None) -> TextIO:
+    """``path`` truncated and opened for text, owner-only (0600) — also when it existed with
+    looser bits: ``O_CREAT``'s mode applies only to a file it creates."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def check_private(path: Path, *, key: str | None = None) -> os.stat_result:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from gateway.commands import (
     run_async,
 )
 from gateway.errors import HgwError
+from gateway.secrets import open_private_for_writing
 from gateway.store import AuditRecord, ChainReport, Store
 
 CSV_COLUMNS = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
@@ -111,8 +111,7 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         try:
             # Owner-only: the log names people, chats and decisions.
-            descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+            with open_private_for_writing(args.output, newline="") as out:
                 count = run_async(lambda: export(out))
         except OSError as err:
             raise HgwError(f"{args.output}: cannot write the export: {err.strerror}") from None

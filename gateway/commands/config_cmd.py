@@ -10,6 +10,7 @@ from pathlib import Path
 from gateway.commands import EXIT_OK, HelpFormatter, add_config_option
 from gateway.config import default_config_path, default_data_dir, load_config
 from gateway.errors import ConfigError
+from gateway.secrets import open_private_for_writing
 
 STARTER_CONFIG = """\
 # hgw configuration — written by `hgw init`.
@@ -95,10 +96,8 @@ def run_init(args: argparse.Namespace) -> int:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     user = _os_user()
     text = STARTER_CONFIG.format(data_dir=_toml_escape(str(data_dir)), user=_toml_key(user))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
+    with open_private_for_writing(path) as file:
         file.write(text)
-    os.chmod(path, 0o600)
     print(f"wrote {path} (mode 0600)")
     print(f"data directory: {data_dir}")
     print("next: add [matrix] and [telegram], then run `hgw config check`")

@@ -142,6 +142,8 @@ def test_audit_verify_and_export(
     assert rows[1]["prev_hash"] == rows[0]["hash"]
 
     target = tmp_path / "audit.csv"
+    target.write_text("an older export, readable by all\n")
+    target.chmod(0o644)  # O_CREAT's mode would not change an existing file
     code, _, err = run(
         capsys, "audit", "export", "-c", str(config_file), "--format", "csv", "-o", str(target)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from gateway.secrets import open_private_for_writing
 from tui.format import stamp
 from tui.screens.prompt import text_prompt
 from tui.widgets.table import KeyTable
@@ -25,8 +25,7 @@ PAGE = 100
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     """Owner-only, like ``hgw audit export`` output should be: the log names people and chats."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+    with open_private_for_writing(path) as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
