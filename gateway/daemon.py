@@ -158,9 +158,9 @@ class Daemon:
         self._runtime_links: tuple[Link, ...] = ()
         self.ready = asyncio.Event()
         self.routing_ready = asyncio.Event()
+        """Set once links are resolved and crash leftovers routed; sinks wait for it."""
         self.stopping = False
         """Set at shutdown: bridges' new events are no longer taken in (see NetworkSink)."""
-        """Set once links are resolved and crash leftovers routed; sinks wait for it."""
         self._room_ids: dict[tuple[NetworkName, str], str] = {}
         """(network, alias) → room id, as the network resolved it."""
         self._tasks: set[asyncio.Task[None]] = set()

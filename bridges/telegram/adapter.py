@@ -30,7 +30,7 @@ from typing import Any
 
 from telethon import TelegramClient, events, utils
 from telethon._updates import MessageBox
-from telethon.errors import PhoneNotOccupiedError, PhoneNumberInvalidError, RPCError
+from telethon.errors import PhoneNotOccupiedError, PhoneNumberInvalidError
 from telethon.sessions.abstract import Session
 from telethon.tl import functions, types
 
@@ -388,15 +388,13 @@ class TelegramBridge:
                 # telethon's get_entity finds a phone only among the account's contacts; Telegram
                 # resolves any number whose owner allows it (contacts.resolvePhone).
                 resolved = await client(functions.contacts.ResolvePhoneRequest(phone=phone))
-                entity = resolved.users[0] if resolved.users else None
-                if entity is None:
-                    raise ValueError("nobody with that number")
+                if not resolved.users:
+                    raise PhoneNotOccupiedError(None)
+                entity = resolved.users[0]
             else:
                 entity = await client.get_entity(target)
-        except RPCError as exc:
-            if isinstance(exc, (PhoneNotOccupiedError, PhoneNumberInvalidError)):
-                raise PermanentBridgeError(f"no Telegram user with the phone {query!r}") from None
-            raise error_from_exception(exc, f"look up {query!r}") from exc
+        except (PhoneNotOccupiedError, PhoneNumberInvalidError):
+            raise PermanentBridgeError(f"no Telegram user with the phone {query!r}") from None
         except ValueError as exc:
             raise PermanentBridgeError(f"no Telegram user or chat {query!r}: {exc}") from None
         except Exception as exc:

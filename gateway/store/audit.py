@@ -160,26 +160,30 @@ async def verify_chain(conn: aiosqlite.Connection) -> ChainReport:
     return ChainReport(count)
 
 
+async def records_after(
+    conn: aiosqlite.Connection, after_seq: int, limit: int, *, since_ms: int = 0
+) -> list[AuditRecord]:
+    """Up to ``limit`` records after ``after_seq``, in order (one page of an export)."""
+    rows = await conn.execute_fetchall(
+        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit"
+        " WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?",
+        (after_seq, since_ms, limit),
+    )
+    return [
+        AuditRecord(seq, at, actor, action, subject, json.loads(details), prev_hash, digest)
+        for seq, at, actor, action, subject, details, prev_hash, digest in rows
+    ]
+
+
 async def iter_records(
     conn: aiosqlite.Connection, *, since_ms: int | None = None, batch: int = 1000
 ) -> AsyncIterator[AuditRecord]:
     """Records in order, fetched in pages so an export of millions stays in constant memory."""
     after = 0
-    since = since_ms or 0
-    while True:
-        async with conn.execute(
-            "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit"
-            " WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?",
-            (after, since, batch),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
-        if not rows:
-            return
-        for seq, at, actor, action, subject, details, prev_hash, digest in rows:
-            yield AuditRecord(
-                seq, at, actor, action, subject, json.loads(details), prev_hash, digest
-            )
-        after = rows[-1][0]
+    while records := await records_after(conn, after, batch, since_ms=since_ms or 0):
+        for record in records:
+            yield record
+        after = records[-1].seq
 
 
 __all__ = [
@@ -190,5 +194,6 @@ __all__ = [
     "canonical_json",
     "iter_records",
     "record_hash",
+    "records_after",
     "verify_chain",
 ]

@@ -14,7 +14,7 @@ from gateway.control.methods.registry import CallContext, method
 from gateway.control.protocol import Params
 from gateway.control.roles import OVERSIGHT
 from gateway.control.views import iso
-from gateway.store.audit import AuditRecord, verify_chain
+from gateway.store.audit import records_after, verify_chain
 
 
 @method("audit.page", roles=OVERSIGHT)
@@ -47,16 +47,8 @@ async def audit_export(ctx: CallContext, params: Params) -> dict[str, Any]:
     after = params.integer("after_seq", 0, minimum=0)
     limit = params.integer("limit", 500, minimum=1, maximum=1000)
     params.finish()
-    rows = await ctx.daemon.store.reader.execute_fetchall(
-        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit"
-        " WHERE seq > ? ORDER BY seq LIMIT ?",
-        (after, limit + 1),
-    )
-    records = [
-        AuditRecord(seq, at, actor, action, subject, json.loads(details), prev, digest).as_dict()
-        for seq, at, actor, action, subject, details, prev, digest in list(rows)[:limit]
-    ]
-    return {"records": records, "more": len(rows) > limit}
+    records = await records_after(ctx.daemon.store.reader, after, limit + 1)
+    return {"records": [r.as_dict() for r in records[:limit]], "more": len(records) > limit}
 
 
 @method("audit.verify", roles=OVERSIGHT)
