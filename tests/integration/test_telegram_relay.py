@@ -40,6 +40,11 @@ def utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def relayed_texts(env: TelegramEnv, marker: str) -> list[str]:
+    """The partner texts containing ``marker`` that reached the portal, without the name prefix."""
+    return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if marker in b]
+
+
 async def relayed_body(env: TelegramEnv, text: str) -> dict[str, Any]:
     async def found() -> dict[str, Any] | None:
         return next((e for e in env.relayed() if text in e["content"].get("body", "")), None)
@@ -275,11 +280,8 @@ async def test_messages_sent_while_the_daemon_is_down_arrive_once_in_order(
     await env.start_daemon()
     expected = [f"offline {i}" for i in range(50)]
 
-    def arrived() -> list[str]:
-        return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if "offline" in b]
-
-    await poll(lambda: len(arrived()) >= 50, 60)
-    assert arrived() == expected
+    await poll(lambda: len(relayed_texts(env, "offline")) >= 50, 60)
+    assert relayed_texts(env, "offline") == expected
     assert env.sandbox.calls["GetDifferenceRequest"] >= 2
     # hgw's own checkpoint followed the difference to its end (not only telethon's session)
     assert env.daemon is not None
@@ -444,11 +446,8 @@ async def test_resume_uses_hgw_checkpoint_when_telethon_state_ran_ahead(
     await env.start_daemon()
     expected = [f"unstored {i}" for i in range(150)]
 
-    def arrived() -> list[str]:
-        return [b.rsplit(": ", 1)[-1] for b in env.relayed_bodies() if "unstored" in b]
-
-    await poll(lambda: len(arrived()) >= 150, 90)
-    assert arrived() == expected
+    await poll(lambda: len(relayed_texts(env, "unstored")) >= 150, 90)
+    assert relayed_texts(env, "unstored") == expected
 
 
 async def test_partner_reply_long_text_and_long_caption(env: TelegramEnv) -> None:
