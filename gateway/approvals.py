@@ -16,6 +16,7 @@ from gateway.dispatch import Dispatcher
 from gateway.errors import HgwError
 from gateway.model import ChatRef, MessageKind, NetworkName, OperationKind
 from gateway.store import Store, outbox
+from gateway.store.connection import WriteConnection
 from gateway.store.outbox import OutboxState, now_ms
 
 
@@ -92,7 +93,7 @@ class ApprovalQueue:
         approval = await self.get(approval_id)
         release = state is not ApprovalState.REJECTED
 
-        async def write(conn: aiosqlite.Connection) -> tuple[ChatRef, ChatRef | None]:
+        async def write(conn: WriteConnection) -> tuple[ChatRef, ChatRef | None]:
             cursor = await conn.execute(
                 "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, justification = ?"
                 " WHERE id = ? AND state = 'pending'",

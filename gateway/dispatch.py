@@ -18,8 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from gateway.errors import PermanentBridgeError, TransientBridgeError
 from gateway.media import MediaCache
 from gateway.model import (
@@ -33,6 +31,7 @@ from gateway.model import (
     SpanKind,
 )
 from gateway.store import Store, message_map, outbox
+from gateway.store.connection import WriteConnection
 from gateway.store.outbox import OutboxRow, OutboxState, now_ms
 from gateway.store.rows import fetch_one
 
@@ -187,7 +186,7 @@ class Dispatcher:
         self.publish(DeliveryEvent(row.id, row.target, "sent", remote_id))
         return None
 
-    async def _record_sent(self, conn: aiosqlite.Connection, row: OutboxRow, remote: str) -> None:
+    async def _record_sent(self, conn: WriteConnection, row: OutboxRow, remote: str) -> None:
         await outbox.mark_sent(conn, row.id, remote)
         if row.message_id is not None and row.operation is OperationKind.SEND:
             await message_map.record(conn, row.message_id, row.target, remote)
@@ -206,7 +205,7 @@ class Dispatcher:
         next_at = now_ms() + int(wait * 1000)
         tell = self._should_tell_about_wait(row, err)
 
-        async def record(conn: aiosqlite.Connection) -> ChatRef | None:
+        async def record(conn: WriteConnection) -> ChatRef | None:
             await outbox.mark_retry(conn, row.id, error=str(err), next_attempt_at=next_at)
             if tell is None:
                 return None
@@ -261,7 +260,7 @@ class Dispatcher:
         self.asked_waits.discard(row.id)
         notify = row.operation is not OperationKind.NOTICE and row.payload.get("source_chat")
 
-        async def record(conn: aiosqlite.Connection) -> ChatRef | None:
+        async def record(conn: WriteConnection) -> ChatRef | None:
             await outbox.set_state(conn, row.id, OutboxState.FAILED, error=reason)
             await self._store.audit.append(
                 conn,

@@ -13,11 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from gateway.errors import HgwError
 from gateway.model import Direction, Link, Message, MessageKind, OperationKind, UserRef
 from gateway.store import message_map, outbox
+from gateway.store.connection import WriteConnection
 from gateway.store.outbox import now_ms
 
 
@@ -83,7 +82,7 @@ async def send_local(
         "accepted_at": now_ms(),
     }
 
-    async def queue_mirror(conn: aiosqlite.Connection) -> None:
+    async def queue_mirror(conn: WriteConnection) -> None:
         await outbox.add(
             conn,
             target=link.internal,

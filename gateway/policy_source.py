@@ -15,11 +15,10 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any
 
-import aiosqlite
-
 from gateway.config import Config
 from gateway.errors import PolicyError
 from gateway.store import Store, kv
+from gateway.store.connection import WriteConnection
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class PolicySource:
         policy = parse(text)
         old = self.text
 
-        async def write(conn: aiosqlite.Connection) -> None:
+        async def write(conn: WriteConnection) -> None:
             await kv.put(conn, KV_KEY, text)
             await store.audit.append(
                 conn,

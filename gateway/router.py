@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from gateway import verdicts
 from gateway.dispatch import Dispatcher
 from gateway.media import MediaCache
@@ -47,6 +45,7 @@ from gateway.model import (
     UserRef,
 )
 from gateway.store import Store, kv, message_map, outbox
+from gateway.store.connection import WriteConnection
 from gateway.store.messages import ArchiveResult
 from gateway.store.outbox import OutboxState, now_ms
 from gateway.store.rows import fetch_one
@@ -127,7 +126,7 @@ class Router:
         decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
 
         async def route(
-            conn: aiosqlite.Connection, archived: ArchiveResult
+            conn: WriteConnection, archived: ArchiveResult
         ) -> tuple[list[ChatRef], int | None] | None:
             if not archived.is_new and await _is_routed(conn, archived.message_id):
                 return None  # a redelivered event: routed before
@@ -166,7 +165,7 @@ class Router:
             decided.append((route, self._judge_safely(probe, route)))
         chat = reaction.chat
 
-        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+        async def write(conn: WriteConnection) -> list[ChatRef]:
             seen = f"reaction:{chat.network}:{chat.chat_id}:{reaction.native_id}"
             if not await kv.claim(conn, seen, str(target)):
                 return []  # a replayed sync: handled before
@@ -222,7 +221,7 @@ class Router:
             return
         copies = [r for r in routes if await self._has_copy(message_id, r.target)]
 
-        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+        async def write(conn: WriteConnection) -> list[ChatRef]:
             cursor = await conn.execute(
                 "UPDATE messages SET redacted_at = ? WHERE id = ? AND redacted_at IS NULL",
                 (now_ms(), message_id),
@@ -264,7 +263,7 @@ class Router:
         if not copies:
             return False
 
-        async def write(conn: aiosqlite.Connection) -> list[ChatRef]:
+        async def write(conn: WriteConnection) -> list[ChatRef]:
             if not await kv.claim(conn, f"unreaction:{key}", "1"):
                 return []  # a replayed sync: handled before
             targets = []
@@ -350,7 +349,7 @@ class Router:
 
     async def _audit(
         self,
-        conn: aiosqlite.Connection,
+        conn: WriteConnection,
         sender: UserRef,
         subject: str,
         route: Route,
@@ -376,7 +375,7 @@ class Router:
             return Routing(message_id, is_new)
         decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
 
-        async def write(conn: aiosqlite.Connection) -> tuple[list[ChatRef], int | None]:
+        async def write(conn: WriteConnection) -> tuple[list[ChatRef], int | None]:
             return await self._write_routing(conn, message_id, message, decided)
 
         self._routed(message_id, message, decided, await self._store.write(write))
@@ -384,7 +383,7 @@ class Router:
 
     async def _write_routing(
         self,
-        conn: aiosqlite.Connection,
+        conn: WriteConnection,
         message_id: MessageId,
         message: Message,
         decided: Sequence[tuple[Route, Verdict]],
@@ -423,16 +422,14 @@ class Router:
             self.events("approval", message_id=message_id)
 
     @staticmethod
-    async def _resolve(
-        conn: aiosqlite.Connection, chat: ChatRef, native_id: str | None
-    ) -> int | None:
+    async def _resolve(conn: WriteConnection, chat: ChatRef, native_id: str | None) -> int | None:
         if native_id is None:
             return None
         return await message_map.resolve(conn, chat, native_id)
 
     async def _write_route(
         self,
-        conn: aiosqlite.Connection,
+        conn: WriteConnection,
         message_id: MessageId,
         message: Message,
         route: Route,
@@ -510,7 +507,7 @@ class Router:
         return woken
 
     async def _notice(
-        self, conn: aiosqlite.Connection, message: Message, message_id: int, text: str
+        self, conn: WriteConnection, message: Message, message_id: int, text: str
     ) -> None:
         await outbox.add(
             conn,
@@ -526,7 +523,7 @@ class Router:
         )
 
 
-async def _is_routed(conn: aiosqlite.Connection, message_id: MessageId) -> bool:
+async def _is_routed(conn: WriteConnection, message_id: MessageId) -> bool:
     rows = await conn.execute_fetchall(
         "SELECT routed_at IS NOT NULL FROM messages WHERE id = ?", (message_id,)
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 
+from gateway.store.connection import WriteConnection
 from gateway.store.rows import fetch_one
 
 GENESIS_HASH = "0" * 64
@@ -87,7 +88,7 @@ class AuditChain:
         """A transaction was rolled back: reload the head from the database next time."""
         self._head = None
 
-    async def _load_head(self, conn: aiosqlite.Connection) -> tuple[int, str]:
+    async def _load_head(self, conn: WriteConnection) -> tuple[int, str]:
         if self._head is None:
             row = await fetch_one(conn, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
             self._head = (row[0], row[1]) if row else (0, GENESIS_HASH)
@@ -95,7 +96,7 @@ class AuditChain:
 
     async def append(
         self,
-        conn: aiosqlite.Connection,
+        conn: WriteConnection,
         *,
         actor: str,
         action: str,

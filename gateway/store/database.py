@@ -1,5 +1,9 @@
 """Opening the store: one write connection behind the group-commit writer, one for reading.
 
+The write connection is a :class:`~gateway.store.connection.WriteConnection` (its statements run
+on the event loop, its commits on a thread); the reader is an ordinary aiosqlite connection,
+because a search may take as long as it likes without holding anything else up.
+
 WAL mode lets the reader (search, history, the TUI's pages) run while the writer commits, so a
 slow search never delays an incoming message. The file is created private (0600): it holds every
 conversation the company has with its partners.
@@ -20,6 +24,7 @@ from gateway.errors import NotADatabaseError, StoreError
 from gateway.model import Message
 from gateway.store import kv
 from gateway.store.audit import AuditChain, AuditRecord, ChainReport, iter_records, verify_chain
+from gateway.store.connection import BUSY_TIMEOUT_MS, WriteConnection
 from gateway.store.messages import ArchiveResult, MessageArchive, SearchHit, search_messages
 from gateway.store.schema import migrate
 from gateway.store.writer import GroupCommitWriter, Operation
@@ -52,7 +57,7 @@ class Store:
     """The company's archive. Create with ``async with Store.open(path) as store``."""
 
     def __init__(
-        self, path: Path, writer_conn: aiosqlite.Connection, reader: aiosqlite.Connection
+        self, path: Path, writer_conn: WriteConnection, reader: aiosqlite.Connection
     ) -> None:
         self.path = path
         self._writer_conn = writer_conn
@@ -78,17 +83,18 @@ class Store:
         cls, path: Path, *, synchronous: Literal["full", "normal"] = "full", create: bool = True
     ) -> Store:
         path = _prepare_file(path, create=create)
-        writer_conn = await aiosqlite.connect(path, isolation_level=None)
+        writer_conn = await WriteConnection.open(path)
         reader: aiosqlite.Connection | None = None
         try:
-            await writer_conn.execute("PRAGMA journal_mode = WAL")
-            await writer_conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            await writer_conn.execute("PRAGMA foreign_keys = ON")
-            await writer_conn.execute("PRAGMA busy_timeout = 5000")
-            await migrate(writer_conn, path)
+            with writer_conn.in_thread():  # switching to WAL and migrating may wait for locks
+                await writer_conn.execute("PRAGMA journal_mode = WAL")
+                await writer_conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+                await writer_conn.execute("PRAGMA foreign_keys = ON")
+                await writer_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await migrate(writer_conn, path)
             reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
             await reader.execute("PRAGMA query_only = ON")
-            await reader.execute("PRAGMA busy_timeout = 5000")
+            await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.DatabaseError as err:
             await writer_conn.close()
             if reader is not None:
@@ -128,7 +134,7 @@ class Store:
         subject: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> AuditRecord:
-        async def append(conn: aiosqlite.Connection) -> AuditRecord:
+        async def append(conn: WriteConnection) -> AuditRecord:
             return await self.audit.append(
                 conn, actor=actor, action=action, subject=subject, details=details
             )
@@ -136,7 +142,7 @@ class Store:
         return await self.write(append)
 
     async def put_value(self, key: str, value: str) -> None:
-        async def put(conn: aiosqlite.Connection) -> None:
+        async def put(conn: WriteConnection) -> None:
             await kv.put(conn, key, value)
 
         await self.write(put)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import time
 
-import aiosqlite
-
+from gateway.store.connection import AnyConnection, WriteConnection
 from gateway.store.rows import fetch_one
 
 
-async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
+async def put(conn: WriteConnection, key: str, value: str) -> None:
     """Write ``key`` inside the caller's transaction (call from a writer operation)."""
     await conn.execute(
         "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
@@ -22,7 +21,7 @@ async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
     )
 
 
-async def claim(conn: aiosqlite.Connection, key: str, value: str) -> bool:
+async def claim(conn: WriteConnection, key: str, value: str) -> bool:
     """Write ``key`` only if it is new; ``False`` means someone claimed it before.
 
     Used to handle a network event at most once when a replayed sync delivers it again.
@@ -34,7 +33,7 @@ async def claim(conn: aiosqlite.Connection, key: str, value: str) -> bool:
     return cursor.rowcount == 1
 
 
-async def get(conn: aiosqlite.Connection, key: str) -> str | None:
+async def get(conn: AnyConnection, key: str) -> str | None:
     row = await fetch_one(conn, "SELECT value FROM kv WHERE key = ?", (key,))
     return str(row[0]) if row else None
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import aiosqlite
 
 from gateway.model import ChatRef, Link, LinkId, NetworkName
+from gateway.store.connection import WriteConnection
 from gateway.store.outbox import now_ms
 from gateway.store.rows import fetch_one
 
 
-async def _conversation(conn: aiosqlite.Connection, chat: ChatRef) -> int:
+async def _conversation(conn: WriteConnection, chat: ChatRef) -> int:
     row = await fetch_one(
         conn,
         "INSERT INTO conversations (network, chat_id, title, created_at) VALUES (?, ?, ?, ?)"
@@ -25,7 +26,7 @@ async def _conversation(conn: aiosqlite.Connection, chat: ChatRef) -> int:
     return int(row[0])
 
 
-async def save(conn: aiosqlite.Connection, link: Link) -> None:
+async def save(conn: WriteConnection, link: Link) -> None:
     """Insert ``link``; raises ``sqlite3.IntegrityError`` if its id or its chat pair exists."""
     internal = await _conversation(conn, link.internal)
     external = await _conversation(conn, link.external)
@@ -36,7 +37,7 @@ async def save(conn: aiosqlite.Connection, link: Link) -> None:
     )
 
 
-async def remove(conn: aiosqlite.Connection, link_id: str) -> bool:
+async def remove(conn: WriteConnection, link_id: str) -> bool:
     cursor = await conn.execute("DELETE FROM links WHERE id = ?", (link_id,))
     return cursor.rowcount == 1
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import aiosqlite
 
 from gateway.model import ChatRef
+from gateway.store.connection import WriteConnection
 from gateway.store.rows import fetch_one
 
 
-async def record(
-    conn: aiosqlite.Connection, message_id: int, chat: ChatRef, native_id: str
-) -> None:
+async def record(conn: WriteConnection, message_id: int, chat: ChatRef, native_id: str) -> None:
     await conn.execute(
         "INSERT OR IGNORE INTO message_map (message_id, network, chat_id, native_id)"
         " VALUES (?, ?, ?, ?)",

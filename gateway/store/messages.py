@@ -38,6 +38,7 @@ from gateway.model import (
     SpanKind,
     UserRef,
 )
+from gateway.store.connection import WriteConnection
 from gateway.store.rows import fetch_one
 from gateway.store.writer import GroupCommitWriter
 
@@ -108,7 +109,7 @@ def _encode_attachments(message: Message) -> str | None:
 MAX_ARCHIVE_BATCH = 4000
 """Messages per insert; keeps the dedupe query under SQLite's bound-variable limit."""
 
-FollowUp = Callable[[aiosqlite.Connection, ArchiveResult], Awaitable[Any]]
+FollowUp = Callable[[WriteConnection, ArchiveResult], Awaitable[Any]]
 """Runs inside the archiving transaction, after the insert, with the message's result."""
 
 
@@ -150,7 +151,7 @@ class MessageArchive:
         return result
 
     async def archive_then(
-        self, message: Message, then: Callable[[aiosqlite.Connection, ArchiveResult], Awaitable[T]]
+        self, message: Message, then: Callable[[WriteConnection, ArchiveResult], Awaitable[T]]
     ) -> tuple[ArchiveResult, T]:
         """Archive ``message`` and run ``then`` in the same transaction; both durable on return.
 
@@ -174,7 +175,7 @@ class MessageArchive:
         batch.futures.append(future)
         return await future
 
-    async def _insert(self, batch: _Batch, conn: aiosqlite.Connection) -> list[_Outcome]:
+    async def _insert(self, batch: _Batch, conn: WriteConnection) -> list[_Outcome]:
         results = await self._insert_rows(batch, conn)
         outcomes = []
         for result, then in zip(results, batch.follow_ups, strict=True):
@@ -194,7 +195,7 @@ class MessageArchive:
             outcomes.append(_Outcome(result, value))
         return outcomes
 
-    async def _insert_rows(self, batch: _Batch, conn: aiosqlite.Connection) -> list[ArchiveResult]:
+    async def _insert_rows(self, batch: _Batch, conn: WriteConnection) -> list[ArchiveResult]:
         if self._open_batch is batch:
             self._open_batch = None  # from here on, newcomers start the next batch
         now = int(time.time() * 1000)
@@ -256,7 +257,7 @@ class MessageArchive:
             return [ArchiveResult(MessageId(found[key]), is_new=False)]
         return results
 
-    async def _conversation_id(self, conn: aiosqlite.Connection, message: Message, now: int) -> int:
+    async def _conversation_id(self, conn: WriteConnection, message: Message, now: int) -> int:
         key = (message.chat.network, message.chat.chat_id)
         cached = self._conversations.get(key)
         if cached is not None:
@@ -274,7 +275,7 @@ class MessageArchive:
 
     @staticmethod
     async def _existing_ids(
-        conn: aiosqlite.Connection, keys: Sequence[tuple[int, str]]
+        conn: WriteConnection, keys: Sequence[tuple[int, str]]
     ) -> dict[tuple[int, str], int]:
         if not keys:
             return {}

@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.model import ChatRef, NetworkName, OperationKind
+from gateway.store.connection import WriteConnection
 from gateway.store.rows import fetch_one
 
 
@@ -82,7 +83,7 @@ def new_idempotency_key() -> str:
 
 
 async def add(
-    conn: aiosqlite.Connection,
+    conn: WriteConnection,
     *,
     target: ChatRef,
     operation: OperationKind,
@@ -141,7 +142,7 @@ async def pending_targets(reader: aiosqlite.Connection) -> list[ChatRef]:
         return [ChatRef(NetworkName(network), chat) async for network, chat in cursor]
 
 
-async def mark_sent(conn: aiosqlite.Connection, outbox_id: int, remote_id: str) -> None:
+async def mark_sent(conn: WriteConnection, outbox_id: int, remote_id: str) -> None:
     await conn.execute(
         "UPDATE outbox SET state = 'sent', remote_id = ?, attempts = attempts + 1,"
         " last_error = NULL, updated_at = ? WHERE id = ?",
@@ -150,7 +151,7 @@ async def mark_sent(conn: aiosqlite.Connection, outbox_id: int, remote_id: str) 
 
 
 async def mark_retry(
-    conn: aiosqlite.Connection, outbox_id: int, *, error: str, next_attempt_at: int
+    conn: WriteConnection, outbox_id: int, *, error: str, next_attempt_at: int
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -160,7 +161,7 @@ async def mark_retry(
 
 
 async def set_state(
-    conn: aiosqlite.Connection, outbox_id: int, state: OutboxState, *, error: str | None = None
+    conn: WriteConnection, outbox_id: int, state: OutboxState, *, error: str | None = None
 ) -> None:
     await conn.execute(
         "UPDATE outbox SET state = ?, last_error = coalesce(?, last_error), updated_at = ?"

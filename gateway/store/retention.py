@@ -11,40 +11,44 @@ import re
 
 import aiosqlite
 
+from gateway.store.connection import WriteConnection
 from gateway.store.outbox import now_ms
 
 DAY_MS = 24 * 3600 * 1000
 
 
-async def prune(conn: aiosqlite.Connection, *, retention_days: int, limit: int = 5000) -> int:
+async def prune(conn: WriteConnection, *, retention_days: int, limit: int = 5000) -> int:
     """Delete up to ``limit`` expired messages with their deliveries; return how many."""
     if retention_days <= 0:
         return 0
     cutoff = now_ms() - retention_days * DAY_MS
-    await conn.execute("DROP TABLE IF EXISTS temp.expired")
-    await conn.execute(
-        "CREATE TEMP TABLE expired AS SELECT id FROM messages m WHERE m.sent_at < ?"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
-        "   AND o.state IN ('pending', 'held'))"
-        " ORDER BY m.id LIMIT ?",
-        (cutoff, limit),
-    )
-    await conn.execute(
-        "DELETE FROM approvals WHERE message_id IN (SELECT id FROM temp.expired)"
-        " OR outbox_id IN (SELECT o.id FROM outbox o WHERE o.message_id IN"
-        "   (SELECT id FROM temp.expired))"
-    )
-    await conn.execute("DELETE FROM outbox WHERE message_id IN (SELECT id FROM temp.expired)")
-    cursor = await conn.execute("DELETE FROM messages WHERE id IN (SELECT id FROM temp.expired)")
-    deleted = cursor.rowcount
-    await conn.execute("DROP TABLE temp.expired")
-    # "Seen" marks of relayed reactions only stop a replayed sync from relaying one twice;
-    # nothing replays events older than the retention period.
-    await conn.execute(
-        "DELETE FROM kv WHERE (key LIKE 'reaction:%' OR key LIKE 'unreaction:%')"
-        " AND updated_at < ?",
-        (cutoff,),
-    )
+    with conn.in_thread():  # thousands of rows and their search index: not on the event loop
+        await conn.execute("DROP TABLE IF EXISTS temp.expired")
+        await conn.execute(
+            "CREATE TEMP TABLE expired AS SELECT id FROM messages m WHERE m.sent_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id"
+            "   AND o.state IN ('pending', 'held'))"
+            " ORDER BY m.id LIMIT ?",
+            (cutoff, limit),
+        )
+        await conn.execute(
+            "DELETE FROM approvals WHERE message_id IN (SELECT id FROM temp.expired)"
+            " OR outbox_id IN (SELECT o.id FROM outbox o WHERE o.message_id IN"
+            "   (SELECT id FROM temp.expired))"
+        )
+        await conn.execute("DELETE FROM outbox WHERE message_id IN (SELECT id FROM temp.expired)")
+        cursor = await conn.execute(
+            "DELETE FROM messages WHERE id IN (SELECT id FROM temp.expired)"
+        )
+        deleted = cursor.rowcount
+        await conn.execute("DROP TABLE temp.expired")
+        # "Seen" marks of relayed reactions only stop a replayed sync from relaying one twice;
+        # nothing replays events older than the retention period.
+        await conn.execute(
+            "DELETE FROM kv WHERE (key LIKE 'reaction:%' OR key LIKE 'unreaction:%')"
+            " AND updated_at < ?",
+            (cutoff,),
+        )
     return deleted
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import aiosqlite
+from gateway.store.connection import AnyConnection
 
 
 async def fetch_one(
-    conn: aiosqlite.Connection, sql: str, parameters: Iterable[Any] = ()
+    conn: AnyConnection, sql: str, parameters: Iterable[Any] = ()
 ) -> tuple[Any, ...] | None:
     """The first row of ``sql`` (or ``None``), in one round trip."""
     rows = await conn.execute_fetchall(sql, tuple(parameters))

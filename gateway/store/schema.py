@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import aiosqlite
-
 from gateway.errors import SchemaTooNewError
+from gateway.store.connection import AnyConnection
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -45,7 +44,7 @@ def bundled_migrations() -> list[Migration]:
 LATEST_VERSION = len(bundled_migrations())
 
 
-async def current_version(conn: aiosqlite.Connection) -> int:
+async def current_version(conn: AnyConnection) -> int:
     async with conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
     ) as cursor:
@@ -56,7 +55,7 @@ async def current_version(conn: aiosqlite.Connection) -> int:
     return int(row[0] or 0) if row else 0
 
 
-async def migrate(conn: aiosqlite.Connection, path: Path) -> int:
+async def migrate(conn: AnyConnection, path: Path) -> int:
     """Bring the schema up to date; return the version it is now at."""
     version = await current_version(conn)
     if version > LATEST_VERSION:
@@ -75,7 +74,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> int:
     return LATEST_VERSION
 
 
-async def apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+async def apply(conn: AnyConnection, migration: Migration) -> None:
     """Run one migration atomically: the DDL and its version row commit together or not at all."""
     script = (
         "BEGIN IMMEDIATE;\n"

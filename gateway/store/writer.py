@@ -20,15 +20,19 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import aiosqlite
+from gateway.store.connection import WriteConnection
 
 T = TypeVar("T")
-Operation = Callable[[aiosqlite.Connection], Awaitable[T]]
+Operation = Callable[[WriteConnection], Awaitable[T]]
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
 """Operations per transaction; bounds commit latency and SQLite's variable count per query."""
+YIELD_AFTER_SECONDS = 0.005
+"""The write connection runs statements on the event loop (see ``gateway.store.connection``):
+a big batch gives the loop a turn this often, so a burst being archived does not stall the
+sync loops and deliveries for the whole batch."""
 
 
 class WriterClosedError(RuntimeError):
@@ -38,7 +42,7 @@ class WriterClosedError(RuntimeError):
 class GroupCommitWriter:
     """Owns the write connection and runs operations in batched transactions."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: WriteConnection) -> None:
         self._conn = conn
         self._queue: deque[tuple[Operation[Any], asyncio.Future[Any]]] = deque()
         self._wakeup = asyncio.Event()
@@ -102,11 +106,16 @@ class GroupCommitWriter:
         # is rolled back, which undoes exactly that operation (two round trips saved on the
         # commonest commit of all, one message at a time).
         alone = sum(not future.cancelled() for _operation, future in batch) == 1
+        loop = asyncio.get_running_loop()
         try:
             await conn.execute("BEGIN IMMEDIATE")
+            turn_ends = loop.time() + YIELD_AFTER_SECONDS
             for operation, future in batch:
                 if future.cancelled():
                     continue
+                if loop.time() > turn_ends:
+                    await asyncio.sleep(0)
+                    turn_ends = loop.time() + YIELD_AFTER_SECONDS
                 if not alone:
                     await conn.execute("SAVEPOINT op")
                 try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from gateway.control.methods.common import find_link, visible_links
 from gateway.control.methods.registry import CallContext, method
 from gateway.control.protocol import Params, not_found
@@ -21,6 +19,7 @@ from gateway.control.views import (
     thread_page,
 )
 from gateway.store import kv
+from gateway.store.connection import WriteConnection
 
 
 @method("conversations.list", roles=ALL)
@@ -42,7 +41,7 @@ async def mark_read(ctx: CallContext, params: Params) -> dict[str, Any]:
     params.finish()
     key = read_key(ctx.caller.user, link.id)
 
-    async def put(conn: aiosqlite.Connection) -> None:
+    async def put(conn: WriteConnection) -> None:
         await kv.put(conn, key, str(message_id))
 
     await ctx.daemon.store.write(put)

@@ -1,0 +1,151 @@
+"""The write connection: which statements run on the event loop and which wait on its thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway.store import Store
+from gateway.store.connection import INLINE_PARAMETER_BYTES, WriteConnection
+
+SLOW_SQL = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)"
+    " SELECT note(max(x)) FROM c"
+)
+
+
+@pytest.fixture
+async def conn(tmp_path: Path):
+    opened = await WriteConnection.open(tmp_path / "w.sqlite3")
+    yield opened
+    await opened.close()
+
+
+class Heartbeat:
+    """Counts event-loop turns: a loop blocked by a statement stops counting."""
+
+    def __init__(self) -> None:
+        self.beats = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.beats += 1
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+def where_statements_run(conn: WriteConnection) -> list[int]:
+    threads: list[int] = []
+
+    def thread_id() -> int:
+        threads.append(threading.get_ident())
+        return 0
+
+    conn._conn.create_function("thread_id", 0, thread_id)
+    return threads
+
+
+async def test_small_statements_run_on_the_loop_large_ones_on_the_thread(
+    conn: WriteConnection,
+) -> None:
+    threads = where_statements_run(conn)
+    await conn.execute("CREATE TABLE t (x, y)")
+    await conn.execute("SELECT thread_id(), ?", ("small",))
+    await conn.execute("SELECT thread_id(), ?", ("x" * (INLINE_PARAMETER_BYTES + 1),))
+    await conn.executemany(
+        "INSERT INTO t VALUES (thread_id(), ?)", [("a",), ("y" * INLINE_PARAMETER_BYTES * 2,)]
+    )
+    with conn.in_thread():
+        await conn.execute("SELECT thread_id()")
+    loop_thread = threading.get_ident()
+    assert threads[0] == loop_thread
+    assert threads[1] != loop_thread
+    assert threads[2] == threads[3] != loop_thread  # one executemany, one place
+    assert threads[4] != loop_thread
+
+
+async def test_commit_runs_on_the_thread(conn: WriteConnection) -> None:
+    await conn.execute("CREATE TABLE t (x)")
+    committed_on: list[int] = []
+    conn._conn.set_trace_callback(
+        lambda sql: committed_on.append(threading.get_ident()) if sql == "COMMIT" else None
+    )
+    await conn.execute("BEGIN IMMEDIATE")
+    await conn.execute("INSERT INTO t VALUES (1)")
+    await conn.execute("COMMIT")
+    assert committed_on
+    assert committed_on[0] != threading.get_ident()
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "hgw.sqlite3") as store:
+        other = sqlite3.connect(store.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # e.g. an admin's sqlite3 shell in the middle of a write
+        heartbeat = Heartbeat()
+        write = asyncio.create_task(store.put_value("k", "v"))
+        await asyncio.sleep(0.3)
+        assert not write.done()
+        assert heartbeat.beats >= 10, "the event loop was blocked while the lock was held"
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, 5)
+        heartbeat.stop()
+        other.close()
+        assert await store.get_value("k") == "v"
+
+
+async def test_a_cancelled_thread_call_is_waited_for_without_blocking_the_loop(
+    conn: WriteConnection,
+) -> None:
+    notes: list[object] = []
+    conn._conn.create_function("note", 1, lambda value: notes.append(value) or value)
+
+    async def slow() -> None:
+        with conn.in_thread():
+            await conn.execute(SLOW_SQL, (3_000_000,))
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    heartbeat = Heartbeat()
+    started = time.perf_counter()
+    await conn.execute("SELECT note('after')")  # an inline statement: must not run alongside
+    waited = time.perf_counter() - started
+    heartbeat.stop()
+    assert notes == [3_000_000, "after"]
+    assert waited > 0.1, "the slow statement was too quick to show anything"
+    assert heartbeat.beats >= waited / 0.01 / 3, "the loop was blocked waiting for the thread"
+
+
+async def test_a_long_batch_gives_the_event_loop_turns(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "hgw.sqlite3") as store:
+        turns = 0
+
+        async def count_turns() -> None:
+            nonlocal turns
+            while True:
+                await asyncio.sleep(0)
+                turns += 1
+
+        async def slow_statement(conn: WriteConnection) -> None:
+            # a small statement, but a slow one: a few milliseconds on the loop
+            await conn.execute(SLOW_SQL.replace("note(max(x))", "max(x)"), (10_000,))
+
+        counter = asyncio.create_task(count_turns())
+        await asyncio.sleep(0)
+        futures = [store.writer.enqueue(slow_statement) for _ in range(50)]  # one batch
+        turns, started = 0, time.perf_counter()
+        await asyncio.gather(*futures)
+        took = time.perf_counter() - started
+        counter.cancel()
+        assert store.writer.batches <= 2
+        assert took > 0.05, "the statements were too quick to show anything"
+        # a turn every 5 ms; a writer that never yields mid-batch gives one or two in all
+        assert turns >= took / 0.005 / 2
