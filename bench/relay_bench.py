@@ -22,10 +22,15 @@ to its chat, leaving hgw's own share (store commit, head read, resolution) — w
 Throughput: ``--burst`` messages sent with ``--concurrency`` parallel requests into the linked
 rooms, timed until the partner homeserver answered hgw's last send; the baseline sends the same
 messages with the same concurrency and spread straight into unlinked internal rooms, timed until
-the last answer (the homeserver is the ceiling). CPU seconds of each homeserver and of this
-process (hgw + the bench clients) are recorded per phase: on a small machine the relay needs
-two homeservers' CPU where the baseline needs one. Loss, duplicates and order are checked
-afterwards from the partner rooms' timelines.
+the last answer (the homeserver is the ceiling). Its rooms are shaped like the portals (the
+sender and one more member, who does not sync), because Synapse's cost per message grows with the
+members it computes notifications for; the lone-sender rooms of earlier runs are measured too
+("baseline_lone_rooms_per_second") for comparison. A third figure, "both_homeservers", sends the
+same messages straight into both homeservers at once, into rooms hgw's bots are not in (hgw
+idle): on a machine whose cores the two homeservers share, that is the ceiling any relay between
+them could reach. CPU seconds of each homeserver and of this process (hgw + the bench clients)
+are recorded per phase. Loss, duplicates and order are checked afterwards from the partner
+rooms' timelines.
 Results go to bench/results/relay.json (or ``--out``).
 """
 
@@ -35,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import contextvars
+import gc
 import json
 import os
 import platform
@@ -79,6 +85,38 @@ class Stamps:
     def phase(self, tag: str | None, step: str, start: float) -> None:
         if tag is not None:
             self.phases.setdefault(tag, []).append((step, start, time.perf_counter()))
+
+
+class GcPauses:
+    """Collector pauses of this process (hgw's event loop runs in it): a p99 suspect."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._started) * 1000))
+
+    def report(self) -> dict[str, Any]:
+        by_generation: dict[str, Any] = {}
+        for generation in (0, 1, 2):
+            ms = [pause for gen, pause in self.pauses if gen == generation]
+            by_generation[f"gen{generation}"] = {
+                "collections": len(ms),
+                "total_ms": sum(ms),
+                "max_ms": max(ms, default=0.0),
+            }
+        return by_generation
 
 
 def trace_steps(stamps: Stamps) -> None:
@@ -396,7 +434,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         pavel = await client_for(partner, pavel_user)
         bot_in_c, bot_out_c = await client_for(internal, bot_in), await client_for(partner, bot_out)
         portals = await make_rooms(args.rooms, alice, bot_in, bot_in_c)
-        unlinked = [(await alice.room_create()).room_id for _ in range(args.rooms)]
+        lone = [(await alice.room_create()).room_id for _ in range(args.rooms)]
+        peer_in, peer_out = internal.register_user("bob"), partner.register_user("olga")
+        peer_in_c = await client_for(internal, peer_in)
+        peer_out_c = await client_for(partner, peer_out)
+        unlinked = await make_rooms(args.rooms, alice, peer_in, peer_in_c)
+        partner_unlinked = await make_rooms(args.rooms, pavel, peer_out, peer_out_c)
+        await peer_in_c.close()
+        await peer_out_c.close()
         partner_rooms = await make_rooms(args.rooms, pavel, bot_out, bot_out_c)
         await bot_in_c.close()
         await bot_out_c.close()
@@ -437,18 +482,30 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         before_paced = (await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         before_paced_in = (await alice.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         texts = [f"bench-paced-{i}" for i in range(args.paced)]
-        paced_rate, paced_seconds = await send_paced(alice, portals, texts, args.rate)
-        await until_answered(stamps, "bench-paced", args.paced, 300)
+        with GcPauses() as gc_pauses:
+            paced_rate, paced_seconds = await send_paced(alice, portals, texts, args.rate)
+            await until_answered(stamps, "bench-paced", args.paced, 300)
         # paginate rather than sync: /sync returns at most 100 events per room and response
         paced_out = await orders(pavel, partner_rooms, before_paced, "bench-paced")
         paced_in = await orders(alice, portals, before_paced_in, "bench-paced")
 
         # 2. throughput: baseline straight into the homeserver, then through the relay
         pids = {"internal": internal.pid, "partner": partner.pid, "hgw+bench": None}
+        texts = [f"bench-lone-{i}" for i in range(args.burst)]
+        lone_seconds = await send_all(alice, lone, texts, args.concurrency)
         texts = [f"bench-base-{i}" for i in range(args.burst)]
         meter = CpuMeter(pids)
         baseline_seconds = await send_all(alice, unlinked, texts, args.concurrency)
         baseline_cpu = meter.stop(args.burst)
+        texts = [f"bench-both-{i}" for i in range(args.burst)]
+        meter = CpuMeter(pids)
+        both_seconds = max(
+            await asyncio.gather(
+                send_all(alice, unlinked, texts, args.concurrency),
+                send_all(pavel, partner_unlinked, texts, args.concurrency),
+            )
+        )
+        both_cpu = meter.stop(args.burst)
         texts = [f"bench-burst-{i}" for i in range(args.burst)]
         before_burst = (await alice.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
         before_burst_out = (await pavel.sync(timeout=0, sync_filter=SYNC_FILTER)).next_batch
@@ -502,6 +559,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "rate_per_second": args.rate,
             "send_starts_per_second": paced_rate,
             "sends_answered_within_s": paced_seconds,
+            "gc_pauses": gc_pauses.report(),
             **overhead_report(stamps, "bench-paced"),
         },
         "paced": delivery_report(paced_in, paced_out, args.paced),
@@ -515,7 +573,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "baseline_per_second": args.burst / baseline_seconds,
             "relay_per_second": relayed / relay_seconds,
             "ratio": (relayed / relay_seconds) / (args.burst / baseline_seconds),
+            "baseline_lone_rooms_per_second": args.burst / lone_seconds,
+            "both_homeservers_per_second": args.burst / both_seconds,
+            "ratio_to_both_homeservers": (relayed / relay_seconds) / (args.burst / both_seconds),
             "baseline_cpu": baseline_cpu,
+            "both_homeservers_cpu": both_cpu,
             "relay_cpu": relay_cpu,
             **delivery_report(burst_in, burst_out, args.burst),
         },
@@ -550,13 +612,19 @@ if __name__ == "__main__":
         f" own p50 {o['own']['p50']:.2f} ms p99 {o['own']['p99']:.2f} ms"
     )
     print("steps p50 (ms):", {k: round(v, 3) for k, v in o["steps_p50"].items()})
+    print("collector pauses while paced:", o["gc_pauses"])
     print(
         f"throughput, {t['messages']} messages x{t['concurrency']}: baseline"
         f" {t['baseline_per_second']:.0f}/s, relay {t['relay_per_second']:.0f}/s"
         f" ({t['ratio']:.0%}); arrived {t['arrived']}, duplicates {t['duplicates']},"
         f" in order: {t['in_order']}"
     )
-    for phase in ("baseline_cpu", "relay_cpu"):
+    print(
+        f"  baseline into lone-sender rooms {t['baseline_lone_rooms_per_second']:.0f}/s;"
+        f" both homeservers at once, hgw idle, {t['both_homeservers_per_second']:.0f}/s"
+        f" (relay {t['ratio_to_both_homeservers']:.0%} of that)"
+    )
+    for phase in ("baseline_cpu", "both_homeservers_cpu", "relay_cpu"):
         cpu = t[phase]
         per = {k: round(v, 2) for k, v in cpu["cpu_ms_per_message"].items()}
         print(f"{phase}: {cpu['cores_busy']:.2f} cores busy; CPU ms per message {per}")
