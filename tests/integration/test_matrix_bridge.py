@@ -338,6 +338,32 @@ async def test_own_messages_are_not_relayed_back(relay: Relay) -> None:
     assert "from the bot" not in relay.sink.texts()
 
 
+async def test_syncs_name_the_uploaded_filter_instead_of_spelling_it_out(relay: Relay) -> None:
+    """Synapse schema-checks a filter given inline on every /sync; an uploaded one it loads."""
+    client = relay.bridge._client
+    filters: list[object] = []
+    sync = client.sync
+
+    async def recording_sync(*args: Any, **kwargs: Any) -> Any:
+        filters.append(kwargs.get("sync_filter"))
+        return await sync(*args, **kwargs)
+
+    client.sync = recording_sync  # type: ignore[method-assign]
+    for text in ("one", "two"):
+        await relay.say(text)
+        await relay.sink.wait_for(relay.sink.text(text))
+    assert filters
+    assert all(isinstance(f, str) for f in filters), filters
+    stored = await asyncio.to_thread(
+        relay.synapse.request,
+        "GET",
+        f"/_matrix/client/v3/user/{client.user_id}/filter/{filters[-1]}",
+        access_token=client.access_token,
+    )
+    assert stored["room"]["timeline"] == {"limit": 100}
+    assert stored["room"]["ephemeral"] == {"not_types": ["*"]}
+
+
 async def test_invites_from_strangers_are_rejected(relay: Relay) -> None:
     mallory_user = await _register(relay.synapse, f"mallory{uuid.uuid4().hex[:8]}")
     mallory = await _client(relay.synapse, mallory_user)
