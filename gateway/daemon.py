@@ -35,6 +35,7 @@ from gateway.dispatch import Dispatcher
 from gateway.errors import HgwError
 from gateway.management import Services, is_command, run_command
 from gateway.media import MediaCache
+from gateway.memory import settle_long_lived
 from gateway.model import (
     ChatRef,
     Direction,
@@ -225,6 +226,7 @@ class Daemon:
             await self._start_control()
             self._install_signals()
             retention = asyncio.create_task(self._retention_loop(), name="retention")
+            settle_long_lived()  # start-up's objects stay: no 30 ms full collections for them
             self.ready.set()
             log.info("hgw is running (store %s)", config.store.path)
             await self._stop.wait()

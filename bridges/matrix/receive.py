@@ -11,7 +11,9 @@ completed from ``/messages`` back to the previous token, so nothing in between i
 
 The sync filter is uploaded once and then named by its id, as Element does: a filter spelled
 out in every ``/sync`` URL is parsed and schema-checked by Synapse on every request — 2.5 ms of
-its CPU each time, and under load the bridge syncs about once per message.
+its CPU each time. (Under a 500-message burst the bridge made 70 syncs on the sending side and
+111 on the receiving one, so that is ~0.9 ms of homeserver CPU per relayed message in all;
+computing the sync responses themselves costs far more.)
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from nio import (
 from bridges.base import Deletion, Reaction
 from bridges.matrix.adapter import MatrixBridge
 from bridges.matrix.convert import MAX_TEXT_CHARS, RoomContext, convert_event
+from bridges.matrix.receive import Receiver
 from gateway.errors import PermanentBridgeError, SecretFileError
 from gateway.model import (
     Attachment,
@@ -362,6 +363,35 @@ async def test_syncs_name_the_uploaded_filter_instead_of_spelling_it_out(relay: 
     )
     assert stored["room"]["timeline"] == {"limit": 100}
     assert stored["room"]["ephemeral"] == {"not_types": ["*"]}
+
+
+async def test_a_refused_filter_upload_falls_back_to_the_inline_filter_quietly(
+    synapse: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = AsyncClient(_url(synapse), "@nobody:internal.test")
+    client.access_token = "not-a-token"  # so the homeserver refuses the upload
+    receiver = Receiver(
+        client,
+        RecordingSink(),
+        network=NetworkName("matrix"),
+        direction=Direction.OUTBOUND,
+        since="s1",
+        allowed_inviters=(),
+        max_media_bytes=MEDIA_CAP,
+        sync_timeout_ms=1000,
+        retry_seconds=(0.1, 1.0),
+        relogin=None,
+    )
+    try:
+        first = await receiver._sync_filter()
+        second = await receiver._sync_filter()
+    finally:
+        await client.close()
+    assert isinstance(first, dict)
+    assert first == second
+    assert first["room"]["timeline"] == {"limit": 100}
+    warnings = [r for r in caplog.records if "could not upload the sync filter" in r.message]
+    assert len(warnings) == 1  # not one per sync: the next upload waits minutes
 
 
 async def test_invites_from_strangers_are_rejected(relay: Relay) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,17 @@ async def test_relays_and_drains_on_stop(config_path: Path) -> None:
     assert [d.text for d in bridges[TELEGRAM].delivered] == [f"hello {i}" for i in range(20)]
     assert bridges[MATRIX].stopped
     assert bridges[TELEGRAM].stopped
+
+
+async def test_start_up_objects_are_kept_out_of_full_collections(config_path: Path) -> None:
+    gc.unfreeze()  # whatever an earlier test froze
+    daemon, task, _bridges = await start(config_path)
+    try:
+        assert gc.get_freeze_count() > 10_000  # modules, schemas, TL classes
+    finally:
+        daemon.stop()
+        await asyncio.wait_for(task, 15)
+        gc.unfreeze()
 
 
 async def test_sync_tokens_are_namespaced_per_network(config_path: Path) -> None:

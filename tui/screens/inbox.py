@@ -12,10 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from gateway.memory import settle_long_lived
 from tui.format import badge
 from tui.widgets.composer import PLACEHOLDER, Composer, rule_names
 from tui.widgets.conversations import ConversationList, matches, newest_first
-from tui.widgets.timeline import Timeline, settle_long_lived
+from tui.widgets.timeline import Timeline
 
 from .base import HgwScreen
 

@@ -10,7 +10,6 @@ without moving what the reader sees.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
@@ -27,6 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gateway.memory import settle_long_lived
 from tui.api import describe
 from tui.format import clock, size
 from tui.widgets.rowlist import text_strip
@@ -78,16 +78,6 @@ def delivery_marker(message: MessageView) -> Text:
     if state and state != "held":  # a held message already says so in its policy marker
         return Text(f" {state}", "dim")
     return Text()
-
-
-def settle_long_lived() -> None:
-    """Tell the cyclic GC that what is loaded now stays: without this, every full collection
-    walks each of 100k message dicts (130–160 ms pauses in the middle of scrolling; 10–30 ms
-    with it). Garbage is collected first — cheap, as what was frozen before is not walked —
-    and frozen objects are still freed by reference counting when a chat is closed; only
-    reference cycles among them would outlive it."""
-    gc.collect()
-    gc.freeze()
 
 
 def wrap_points(text: str, width: int) -> list[int]:
