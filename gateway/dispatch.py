@@ -392,7 +392,7 @@ class _ChatWorker:
         store = self._dispatcher._store
         while True:
             self._wakeup.clear()
-            row = await outbox.head(store.reader, self._target)
+            row = await outbox.head(store.lookups, self._target)
             if row is None:
                 if self._finish_when_idle:
                     return

@@ -1,23 +1,29 @@
-"""The write connection: small statements on the event loop, waits and fsyncs on a thread.
+"""Store connections whose statements run on the event loop; waits and fsyncs on a thread.
 
 aiosqlite hands every call to the connection's thread and back: two thread wake-ups per
-statement. For the writer's statements — an insert of one message, an outbox row, an audit
-record, each a few microseconds of SQLite work in WAL mode — the hand-off is the whole cost: a
-relayed message took eight of them, 1–2 ms on a loaded two-core machine (bench/relay_bench.py,
-step ``archive_then``), while the SQL itself took 50 µs.
+statement. For the relay's statements — an insert of one message, an outbox row, an audit
+record, the next row of a chat's queue, each a few microseconds of SQLite work in WAL mode — the
+hand-off is the whole cost: a relayed message took eight of them on the write side and one more
+to read the queue head, while the SQL itself took 50 µs. On a loaded two-core machine a
+hand-off also waits for the GIL and a core, and those waits made the slowest relays (2–6 ms for
+one head read; bench/relay_bench.py, ``slowest_own``).
 
-So the writer's connection runs a statement right where it is awaited, *unless* it can block or
-run long, and those go to one dedicated thread:
+So an :class:`InlineConnection` runs a statement right where it is awaited, *unless* it can
+block or run long; those go to the connection's own thread:
 
-* ``BEGIN IMMEDIATE`` when another connection holds the write lock (the busy wait),
 * ``COMMIT`` (the fsync, and SQLite's automatic checkpoint),
+* a statement that found the database busy (``BEGIN IMMEDIATE`` while another connection —
+  an admin's ``sqlite3`` shell — holds the write lock): on the loop the busy timeout is 0, on
+  the thread it waits up to ``BUSY_TIMEOUT_MS``,
 * statements with large parameters (a 1 MB text body is tokenised for full-text search),
-* everything inside :meth:`WriteConnection.in_thread` (migrations, retention's bulk deletes).
+* everything inside :meth:`InlineConnection.in_thread` (migrations, retention's bulk deletes).
 
-Inside a ``BEGIN IMMEDIATE`` transaction in WAL mode the connection already holds the only lock
-it needs, so an inline statement never waits for another process. The connection is used by one
-caller at a time (the group-commit writer); a thread call that was cancelled is still waited
-for before the next statement runs, so SQLite never sees two threads at once.
+Inside a ``BEGIN IMMEDIATE`` transaction in WAL mode the writer already holds the only lock it
+needs, and WAL readers take none that wait, so inline statements do not block on other
+processes. Each connection has one user at a time (the group-commit writer; the dispatcher's
+head reads, which do not interleave within a statement); a thread call that was cancelled is
+still waited for before the next statement runs, so SQLite never sees two threads at once.
+Searches and other unbounded reads stay on the aiosqlite reader.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ T = TypeVar("T")
 INLINE_PARAMETER_BYTES = 64 * 1024
 """Statements whose text and blob parameters add up to more than this run on the thread."""
 BUSY_TIMEOUT_MS = 5000
-"""How long ``BEGIN IMMEDIATE`` waits for another connection's write lock (on the thread)."""
+"""How long a statement that found the database busy waits for it (on the thread)."""
 
 
 class Cursor:
@@ -119,10 +125,12 @@ def _is_large(parameters: Iterable[Any]) -> bool:
     return False
 
 
-class WriteConnection:
-    """A ``sqlite3`` connection with aiosqlite's call shapes, used by the store's writer only.
+class InlineConnection:
+    """A ``sqlite3`` connection with aiosqlite's call shapes whose statements run on the loop.
 
-    Open with :meth:`open`; close with :meth:`close`.
+    Two serve the store: its write connection (behind the group-commit writer) and a read-only
+    one for the relay's hot single-row lookups (a queue head). Open with :meth:`open`, close
+    with :meth:`close`.
     """
 
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
@@ -132,16 +140,26 @@ class WriteConnection:
         self._force_thread = 0
 
     @classmethod
-    async def open(cls, path: Path) -> WriteConnection:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hgw-store-writer")
+    async def open(cls, path: Path, *, read_only: bool = False) -> InlineConnection:
+        name = "hgw-store-lookups" if read_only else "hgw-store-writer"
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         loop = asyncio.get_running_loop()
-        try:
+
+        def connect() -> sqlite3.Connection:
             # check_same_thread=False: the connection is used from the loop and from the
             # executor's thread, never both at once (see the module docstring).
-            conn = await loop.run_in_executor(
-                executor,
-                lambda: sqlite3.connect(path, isolation_level=None, check_same_thread=False),
-            )
+            if read_only:
+                conn = sqlite3.connect(
+                    f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+                )
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 0")  # on the loop nothing waits; see _waiting
+            return conn
+
+        try:
+            conn = await loop.run_in_executor(executor, connect)
         except BaseException:
             executor.shutdown(wait=False)
             raise
@@ -161,10 +179,7 @@ class WriteConnection:
             self._force_thread -= 1
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Statement:
-        keyword = _first_keyword(sql)
-        if keyword in ("BEGIN", "COMMIT", "END"):
-            return _Statement(lambda: self._transaction_control(sql, keyword))
-        on_thread = _is_large(parameters)
+        on_thread = _first_keyword(sql) in ("COMMIT", "END") or _is_large(parameters)
         return _Statement(lambda: self._call(self._execute, sql, parameters, on_thread=on_thread))
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Cursor:
@@ -186,8 +201,10 @@ class WriteConnection:
         await self._call(self._conn.rollback, on_thread=False)
 
     async def close(self) -> None:
+        await self._settle()
         try:
-            await self._call(self._conn.close, on_thread=True)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._conn.close)
         finally:
             self._executor.shutdown(wait=True)
 
@@ -199,39 +216,40 @@ class WriteConnection:
     def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> Cursor:
         return _cursor_of(self._conn.executemany(sql, rows))
 
-    async def _transaction_control(self, sql: str, keyword: str) -> Cursor:
-        if keyword != "BEGIN":
-            return await self._call(self._execute, sql, (), on_thread=True)
-        # BEGIN: first without waiting, on the loop; only a held lock sends it to the thread,
-        # where the busy timeout may block as long as it likes.
-        try:
-            return await self._call(self._begin_now, sql, on_thread=False)
-        except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-        return await self._call(self._execute, sql, (), on_thread=True)
-
-    def _begin_now(self, sql: str) -> Cursor:
-        self._conn.execute("PRAGMA busy_timeout = 0")
-        try:
-            return self._execute(sql, ())
-        finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
     async def _call(self, function: Callable[..., T], *args: Any, on_thread: bool) -> T:
-        previous = self._thread_call
-        if previous is not None and not previous.done():
-            # a cancelled caller left a statement running on the thread: let it finish first
-            await asyncio.wait([previous])
+        await self._settle()
         if not on_thread and not self._force_thread:
-            return function(*args)
+            try:
+                return function(*args)
+            except sqlite3.OperationalError as err:
+                if err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                # another connection holds a lock (BEGIN IMMEDIATE while an admin's shell
+                # writes): wait for it on the thread, not on the loop
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, function, *args)
+        future = loop.run_in_executor(self._executor, self._waiting, function, args)
         self._thread_call = future
         return await asyncio.shield(future)
 
+    async def _settle(self) -> None:
+        """Wait until no statement runs on the thread (one a cancelled caller left, or another
+        caller's); checked again after each wait, as a new one may have started meanwhile."""
+        while self._thread_call is not None and not self._thread_call.done():
+            await asyncio.wait([self._thread_call])
 
-AnyConnection: TypeAlias = aiosqlite.Connection | WriteConnection
+    def _waiting(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """On the thread, a busy database is waited for, up to ``BUSY_TIMEOUT_MS``."""
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            return function(*args)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout = 0")
+
+
+WriteConnection: TypeAlias = InlineConnection
+"""What a store operation is given: the write connection, inside the group commit's transaction."""
+
+AnyConnection: TypeAlias = aiosqlite.Connection | InlineConnection
 """For queries that run on the reader as well as inside a write."""
 
 __all__ = [
@@ -239,5 +257,6 @@ __all__ = [
     "INLINE_PARAMETER_BYTES",
     "AnyConnection",
     "Cursor",
+    "InlineConnection",
     "WriteConnection",
 ]

@@ -1,8 +1,9 @@
 """Opening the store: one write connection behind the group-commit writer, one for reading.
 
-The write connection is a :class:`~gateway.store.connection.WriteConnection` (its statements run
-on the event loop, its commits on a thread); the reader is an ordinary aiosqlite connection,
-because a search may take as long as it likes without holding anything else up.
+The write connection and ``lookups`` (a read-only one for the relay's single-row lookups) are
+:class:`~gateway.store.connection.InlineConnection` s: their statements run on the event loop,
+commits and waits on a thread. The reader is an ordinary aiosqlite connection, because a search
+may take as long as it likes without holding anything else up.
 
 WAL mode lets the reader (search, history, the TUI's pages) run while the writer commits, so a
 slow search never delays an incoming message. The file is created private (0600): it holds every
@@ -24,7 +25,7 @@ from gateway.errors import NotADatabaseError, StoreError
 from gateway.model import Message
 from gateway.store import kv
 from gateway.store.audit import AuditChain, AuditRecord, ChainReport, iter_records, verify_chain
-from gateway.store.connection import BUSY_TIMEOUT_MS, WriteConnection
+from gateway.store.connection import BUSY_TIMEOUT_MS, InlineConnection, WriteConnection
 from gateway.store.messages import ArchiveResult, MessageArchive, SearchHit, search_messages
 from gateway.store.schema import migrate
 from gateway.store.writer import GroupCommitWriter, Operation
@@ -57,11 +58,17 @@ class Store:
     """The company's archive. Create with ``async with Store.open(path) as store``."""
 
     def __init__(
-        self, path: Path, writer_conn: WriteConnection, reader: aiosqlite.Connection
+        self,
+        path: Path,
+        writer_conn: InlineConnection,
+        reader: aiosqlite.Connection,
+        lookups: InlineConnection,
     ) -> None:
         self.path = path
         self._writer_conn = writer_conn
         self.reader = reader
+        self.lookups = lookups
+        """For the relay's hot single-row reads (a chat's queue head), run on the loop."""
         self.writer = GroupCommitWriter(writer_conn)
         self.messages = MessageArchive(self.writer, reader)
         self.audit = AuditChain()
@@ -83,37 +90,36 @@ class Store:
         cls, path: Path, *, synchronous: Literal["full", "normal"] = "full", create: bool = True
     ) -> Store:
         path = _prepare_file(path, create=create)
-        writer_conn = await WriteConnection.open(path)
+        writer_conn = await InlineConnection.open(path)
         reader: aiosqlite.Connection | None = None
+        lookups: InlineConnection | None = None
         try:
             with writer_conn.in_thread():  # switching to WAL and migrating may wait for locks
                 await writer_conn.execute("PRAGMA journal_mode = WAL")
                 await writer_conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
                 await writer_conn.execute("PRAGMA foreign_keys = ON")
-                await writer_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 await migrate(writer_conn, path)
             reader = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
             await reader.execute("PRAGMA query_only = ON")
             await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        except sqlite3.DatabaseError as err:
-            await writer_conn.close()
-            if reader is not None:
-                await reader.close()
-            raise _damaged(path, err) from None
-        except BaseException:
-            await writer_conn.close()
-            if reader is not None:
-                await reader.close()
+            lookups = await InlineConnection.open(path, read_only=True)
+        except BaseException as err:
+            for conn in (lookups, reader, writer_conn):
+                if conn is not None:
+                    await conn.close()
+            if isinstance(err, sqlite3.DatabaseError):
+                raise _damaged(path, err) from None
             raise
-        store = cls(path, writer_conn, reader)
+        store = cls(path, writer_conn, reader, lookups)
         store.writer.start()
         return store
 
     async def close(self) -> None:
-        """Commit what is queued, then close both connections."""
+        """Commit what is queued, then close the connections."""
         try:
             await self.writer.close()
         finally:
+            await self.lookups.close()
             await self.reader.close()
             await self._writer_conn.close()
 

@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from gateway.model import ChatRef, NetworkName, OperationKind
-from gateway.store.connection import WriteConnection
+from gateway.store.connection import AnyConnection, WriteConnection
 from gateway.store.rows import fetch_one
 
 
@@ -115,7 +115,7 @@ async def add(
     return int(row[0])
 
 
-async def head(reader: aiosqlite.Connection, target: ChatRef) -> OutboxRow | None:
+async def head(reader: AnyConnection, target: ChatRef) -> OutboxRow | None:
     """The oldest pending row for ``target``: the only one that may be attempted (order)."""
     row = await fetch_one(
         reader,

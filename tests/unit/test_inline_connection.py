@@ -1,4 +1,4 @@
-"""The write connection: which statements run on the event loop and which wait on its thread."""
+"""Inline store connections: which statements run on the event loop, which wait on a thread."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.store import Store
-from gateway.store.connection import INLINE_PARAMETER_BYTES, WriteConnection
+from gateway.store.connection import INLINE_PARAMETER_BYTES, InlineConnection
 
 SLOW_SQL = (
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)"
@@ -21,7 +21,7 @@ SLOW_SQL = (
 
 @pytest.fixture
 async def conn(tmp_path: Path):
-    opened = await WriteConnection.open(tmp_path / "w.sqlite3")
+    opened = await InlineConnection.open(tmp_path / "w.sqlite3")
     yield opened
     await opened.close()
 
@@ -42,7 +42,7 @@ class Heartbeat:
         self._task.cancel()
 
 
-def where_statements_run(conn: WriteConnection) -> list[int]:
+def where_statements_run(conn: InlineConnection) -> list[int]:
     threads: list[int] = []
 
     def thread_id() -> int:
@@ -54,7 +54,7 @@ def where_statements_run(conn: WriteConnection) -> list[int]:
 
 
 async def test_small_statements_run_on_the_loop_large_ones_on_the_thread(
-    conn: WriteConnection,
+    conn: InlineConnection,
 ) -> None:
     threads = where_statements_run(conn)
     await conn.execute("CREATE TABLE t (x, y)")
@@ -72,7 +72,7 @@ async def test_small_statements_run_on_the_loop_large_ones_on_the_thread(
     assert threads[4] != loop_thread
 
 
-async def test_commit_runs_on_the_thread(conn: WriteConnection) -> None:
+async def test_commit_runs_on_the_thread(conn: InlineConnection) -> None:
     await conn.execute("CREATE TABLE t (x)")
     committed_on: list[int] = []
     conn._conn.set_trace_callback(
@@ -102,7 +102,7 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_loop(tmp_path: 
 
 
 async def test_a_cancelled_thread_call_is_waited_for_without_blocking_the_loop(
-    conn: WriteConnection,
+    conn: InlineConnection,
 ) -> None:
     notes: list[object] = []
     conn._conn.create_function("note", 1, lambda value: notes.append(value) or value)
@@ -134,7 +134,7 @@ async def test_a_long_batch_gives_the_event_loop_turns(tmp_path: Path) -> None:
                 await asyncio.sleep(0)
                 turns += 1
 
-        async def slow_statement(conn: WriteConnection) -> None:
+        async def slow_statement(conn: InlineConnection) -> None:
             # a small statement, but a slow one: a few milliseconds on the loop
             await conn.execute(SLOW_SQL.replace("note(max(x))", "max(x)"), (10_000,))
 
@@ -149,3 +149,16 @@ async def test_a_long_batch_gives_the_event_loop_turns(tmp_path: Path) -> None:
         assert took > 0.05, "the statements were too quick to show anything"
         # a turn every 5 ms; a writer that never yields mid-batch gives one or two in all
         assert turns >= took / 0.005 / 2
+
+
+async def test_lookups_read_committed_rows_on_the_loop_and_cannot_write(tmp_path: Path) -> None:
+    async with Store.open(tmp_path / "hgw.sqlite3") as store:
+        await store.put_value("k", "v")
+        threads = where_statements_run(store.lookups)
+        rows = await store.lookups.execute_fetchall(
+            "SELECT value, thread_id() FROM kv WHERE key = ?", ("k",)
+        )
+        assert rows[0][0] == "v"
+        assert threads == [threading.get_ident()]
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+            await store.lookups.execute("DELETE FROM kv")
