@@ -67,17 +67,6 @@ class Cursor:
     async def close(self) -> None:
         self._rows = []
 
-    async def __aenter__(self) -> Cursor:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
-
 
 class _Statement:
     """``await conn.execute(...)`` or ``async with conn.execute(...) as cursor``, as aiosqlite."""

@@ -29,13 +29,15 @@ async def conn(tmp_path: Path):
 class Heartbeat:
     """Counts event-loop turns: a loop blocked by a statement stops counting."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 0.01) -> None:
+        """``interval`` 0 counts every turn the loop gives this task."""
         self.beats = 0
+        self._interval = interval
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(self._interval)
             self.beats += 1
 
     def stop(self) -> None:
@@ -126,25 +128,19 @@ async def test_a_cancelled_thread_call_is_waited_for_without_blocking_the_loop(
 
 async def test_a_long_batch_gives_the_event_loop_turns(tmp_path: Path) -> None:
     async with Store.open(tmp_path / "hgw.sqlite3") as store:
-        turns = 0
-
-        async def count_turns() -> None:
-            nonlocal turns
-            while True:
-                await asyncio.sleep(0)
-                turns += 1
 
         async def slow_statement(conn: InlineConnection) -> None:
             # a small statement, but a slow one: a few milliseconds on the loop
             await conn.execute(SLOW_SQL.replace("note(max(x))", "max(x)"), (10_000,))
 
-        counter = asyncio.create_task(count_turns())
+        heartbeat = Heartbeat(interval=0)
         await asyncio.sleep(0)
         futures = [store.writer.enqueue(slow_statement) for _ in range(50)]  # one batch
-        turns, started = 0, time.perf_counter()
+        heartbeat.beats, started = 0, time.perf_counter()
         await asyncio.gather(*futures)
         took = time.perf_counter() - started
-        counter.cancel()
+        heartbeat.stop()
+        turns = heartbeat.beats
         assert store.writer.batches <= 2
         assert took > 0.05, "the statements were too quick to show anything"
         # a turn every 5 ms; a writer that never yields mid-batch gives one or two in all
