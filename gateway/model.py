@@ -138,6 +138,21 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Rendered(Message):
+    """A message as it will appear on one route's target: the payload the policy judges.
+
+    ``text`` is already shaped by the link's format (``"{sender_name}: {body}"``), so a name
+    filled into the template is judged with the body. ``body_start``/``body_end`` say where
+    the sender's own words sit inside it: the split-number memory joins what one person typed
+    in a row, not the labels hgw put around it.
+    """
+
+    body_start: int = 0
+    body_end: int | None = None
+    """``None``: the body runs to the end of ``text``."""
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """An admin-made bridge between one internal chat and one external chat.
 
@@ -216,6 +231,7 @@ __all__ = [
     "MessageKind",
     "NetworkName",
     "OperationKind",
+    "Rendered",
     "Route",
     "Span",
     "SpanKind",

@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gateway import verdicts
 from gateway.dispatch import Dispatcher
@@ -40,10 +40,11 @@ from gateway.model import (
     MessageKind,
     NetworkName,
     OperationKind,
+    Rendered,
     Route,
-    Span,
     UserRef,
 )
+from gateway.outbound import leaving, outbox_payload, render
 from gateway.store import Store, kv, message_map, outbox
 from gateway.store.connection import WriteConnection
 from gateway.store.messages import ArchiveResult
@@ -61,6 +62,18 @@ JUDGE_SECONDS = 30.0
 """Longest a message with attachments may take to check before it is held unchecked."""
 """A reaction key is free text: it is judged like a message and relayed only when allowed —
 one that would be redacted, held or blocked is dropped (audited), as no notice fits an emoji."""
+
+
+class Judged(NamedTuple):
+    """One route's rendering of a message and the verdict on exactly that rendering."""
+
+    route: Route
+    rendered: Rendered
+    verdict: Verdict
+
+
+def _verdicts(decided: Sequence[Judged]) -> tuple[tuple[Route, Verdict], ...]:
+    return tuple((judged.route, judged.verdict) for judged in decided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +136,7 @@ class Router:
             # for it); then :meth:`recover` routes it like any late message.
             archived = await self._store.archive(message)
             return Routing(archived.message_id, archived.is_new)
-        decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
+        decided = [await self._judged(message, route) for route in routes]
 
         async def route(
             conn: WriteConnection, archived: ArchiveResult
@@ -136,7 +149,7 @@ class Router:
         if written is None:
             return Routing(archived.message_id, is_new=False)
         self._routed(archived.message_id, message, decided, written)
-        return Routing(archived.message_id, archived.is_new, tuple(decided))
+        return Routing(archived.message_id, archived.is_new, _verdicts(decided))
 
     async def recover(self, messages: Iterable[tuple[MessageId, Message]]) -> int:
         """Route messages a crash left archived but unrouted; returns how many."""
@@ -323,6 +336,11 @@ class Router:
 
     # -- routing -------------------------------------------------------------------------------
 
+    async def _judged(self, message: Message, route: Route) -> Judged:
+        """Render ``message`` for ``route`` and judge exactly that (invariant 3)."""
+        rendered = render(route, message)
+        return Judged(route, rendered, await self._judge_off_loop(rendered, route))
+
     async def _judge_off_loop(self, message: Message, route: Route) -> Verdict:
         """Judge a message; one with file contents is judged in a thread, with a time limit.
 
@@ -373,20 +391,20 @@ class Router:
         routes = self.routes_from(message.chat)
         if not routes and message.direction is Direction.INBOUND:
             return Routing(message_id, is_new)
-        decided = [(route, await self._judge_off_loop(message, route)) for route in routes]
+        decided = [await self._judged(message, route) for route in routes]
 
         async def write(conn: WriteConnection) -> tuple[list[ChatRef], int | None]:
             return await self._write_routing(conn, message_id, message, decided)
 
         self._routed(message_id, message, decided, await self._store.write(write))
-        return Routing(message_id, is_new, tuple(decided))
+        return Routing(message_id, is_new, _verdicts(decided))
 
     async def _write_routing(
         self,
         conn: WriteConnection,
         message_id: MessageId,
         message: Message,
-        decided: Sequence[tuple[Route, Verdict]],
+        decided: Sequence[Judged],
     ) -> tuple[list[ChatRef], int | None]:
         """Every route's rows and the ``routed_at`` mark, inside the caller's transaction.
 
@@ -394,10 +412,8 @@ class Router:
         reply_to = await self._resolve(conn, message.chat, message.reply_to_native_id)
         edit_of = await self._resolve(conn, message.chat, message.edit_of_native_id)
         woken: list[ChatRef] = []
-        for route, verdict in decided:
-            woken += await self._write_route(
-                conn, message_id, message, route, verdict, reply_to, edit_of
-            )
+        for judged in decided:
+            woken += await self._write_route(conn, message_id, message, judged, reply_to, edit_of)
         await conn.execute("UPDATE messages SET routed_at = ? WHERE id = ?", (now_ms(), message_id))
         return woken, edit_of
 
@@ -405,7 +421,7 @@ class Router:
         self,
         message_id: MessageId,
         message: Message,
-        decided: Sequence[tuple[Route, Verdict]],
+        decided: Sequence[Judged],
         written: tuple[list[ChatRef], int | None],
     ) -> None:
         """After the commit: wake the queues that got rows, tell the live subscribers."""
@@ -416,9 +432,9 @@ class Router:
             message_id=edit_of or message_id,
             network=message.network,
             direction=message.direction.value,
-            actions=[verdict.action for _route, verdict in decided],
+            actions=[judged.verdict.action for judged in decided],
         )
-        if any(verdict.action == "hold" for _route, verdict in decided):
+        if any(judged.verdict.action == "hold" for judged in decided):
             self.events("approval", message_id=message_id)
 
     @staticmethod
@@ -432,11 +448,11 @@ class Router:
         conn: WriteConnection,
         message_id: MessageId,
         message: Message,
-        route: Route,
-        verdict: Verdict,
+        judged: Judged,
         reply_to: int | None,
         edit_of: int | None,
     ) -> list[ChatRef]:
+        route, verdict = judged.route, judged.verdict
         await self._audit(conn, message.sender, f"message:{message_id}", route, verdict)
         woken: list[ChatRef] = []
         if verdict.notify_admins and self.admin_room is not None:
@@ -455,24 +471,8 @@ class Router:
         if verdict.action == "block":
             await self._notice(conn, message, message_id, verdict.notice or "Message blocked.")
             return [*woken, message.chat]
-        text, spans = _shape(route, message, verdict)
-        payload: dict[str, Any] = {
-            "text": text,
-            "spans": [[s.offset, s.length, s.kind.value, s.extra] for s in spans],
-            "kind": message.kind.value,
-            "attachments": [
-                {
-                    "name": a.name,
-                    "mime": a.declared_mime,
-                    "size": a.size,
-                    "ref": a.native_ref,
-                    "cache": a.digest,
-                }
-                for a in message.attachments
-            ],
-            "reply_to_message": reply_to,
-            "target_message": edit_of,
-        }
+        out = leaving(judged.rendered, verdict)
+        payload = outbox_payload(out, reply_to=reply_to, edit_of=edit_of)
         payload = _envelope(route, message.chat, payload)
         held = verdict.action == "hold"
         outbox_id = await outbox.add(
@@ -561,37 +561,6 @@ def _admin_notice(message_id: int, message: Message, route: Route, verdict: Verd
         f"{route.link.id} ({route.direction.value}) — {verdict.reason or 'rule matched'}."
         f" Action: {verdict.action}."
     )
-
-
-def _shape(route: Route, message: Message, verdict: Verdict) -> tuple[str, tuple[Span, ...]]:
-    """The text the target chat sees: policy-redacted, then labelled with the sender.
-
-    Outbound uses the link's ``outbound_format`` (``{sender_name}: {body}``) if set. Inbound
-    always names the partner, since the relay bot posts on their behalf.
-    """
-    body, spans = verdict.text if verdict.text is not None else message.text, verdict.spans
-    if spans is None:
-        spans = message.spans
-    name = message.sender.label
-    if route.direction is Direction.OUTBOUND:
-        template = route.link.outbound_format
-        if not template:
-            return body, spans
-    else:
-        template = "{sender_name}: {body}"
-    if not body and message.attachments:
-        return template.partition("{body}")[0].format(sender_name=name).rstrip(": \n"), ()
-    prefix, marker, _suffix = template.partition("{body}")
-    if not marker:  # a format without {body} would drop the message: refuse to lose it
-        header = template.format(sender_name=name)
-        return f"{header}\n{body}", _shift(spans, len(header) + 1)
-    head = prefix.format(sender_name=name)
-    tail = _suffix.format(sender_name=name)
-    return f"{head}{body}{tail}", _shift(spans, len(head))
-
-
-def _shift(spans: Sequence[Span], by: int) -> tuple[Span, ...]:
-    return tuple(Span(s.offset + by, s.length, s.kind, s.extra) for s in spans)
 
 
 __all__ = ["Router", "Routing"]

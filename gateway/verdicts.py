@@ -38,6 +38,9 @@ class Verdict:
     text: str | None = None
     """The redacted text, when policy changed it; ``None`` keeps the original."""
     spans: tuple[Span, ...] | None = None
+    redacted: Message | None = None
+    """The whole judged message with every field redacted, when redaction changed any field;
+    ``None`` keeps the message as judged (see :func:`gateway.outbound.leaving`)."""
     rule: str | None = None
     """The rule that decided the action (for approvals and notices)."""
     reason: str | None = None
@@ -69,6 +72,7 @@ def from_decision(decision: Decision) -> Verdict:
         decision.action,  # type: ignore[arg-type]
         text=decision.text,
         spans=decision.spans,
+        redacted=decision.redacted,
         rule=decision.rule,
         reason=decision.reason,
         notice=decision.notice,

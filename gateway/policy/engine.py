@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from gateway.model import Direction, Message, Route, Span
+from gateway.model import Direction, Message, Rendered, Route, Span
 from gateway.policy.attachments import AttachmentScan, scan_attachment
 from gateway.policy.detectors import scan, scan_normalized
 from gateway.policy.findings import Finding
 from gateway.policy.memory import PolicyState, rate_exceeded, split_numbers
-from gateway.policy.normalize import normalize
+from gateway.policy.normalize import Normalized, normalize
 from gateway.policy.notices import NOTICES, Why, notice, say
+from gateway.policy.projection import fields, is_field, redact_fields
 from gateway.policy.redact import redact
 from gateway.policy.rules import SEVERITY, PolicySet, Rule
 
@@ -52,6 +53,9 @@ class Decision:
     """The text to deliver when redaction changed it; ``None`` keeps the original."""
     spans: tuple[Span, ...] | None = None
     """The formatting spans for ``text``, moved with the redaction."""
+    redacted: Message | None = None
+    """The whole message as it may leave when redaction changed any field (body, link URLs,
+    file names …, see :mod:`gateway.policy.projection`); ``None`` keeps it as judged."""
     rule: str | None = None
     """The rule that decided the action."""
     reason: str | None = None
@@ -142,6 +146,11 @@ def _evaluate(
 ) -> Decision:
     now = context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC)
     findings = _text_findings(policy, message, route, context.state, now)
+    findings += tuple(
+        Finding(f.kind, f.start, f.end, f.confidence, f.detail, name)
+        for name, value in fields(message)
+        for f in scan(value, detectors=policy.detectors)
+    )
     indexed = [
         (index, scan_attachment(a.name, a.data, a.declared_mime))
         for index, a in enumerate(message.attachments)
@@ -178,7 +187,7 @@ def _evaluate(
     action = max(SEVERITY[r.action] for r, _ in enforced)
     rule, whys = next((r, w) for r, w in enforced if SEVERITY[r.action] == action)
     action_name = rule.action
-    text = spans = None
+    text = spans = redacted = None
     if action_name == "redact":
         redactors = [r for r, _ in enforced if r.action == "redact"]
         if any(f.kind in r.kinds for r in redactors for f in file_findings):
@@ -188,7 +197,8 @@ def _evaluate(
             )
             whys = [Why("unredactable", tuple(sorted(kinds.items())))]
         else:
-            text, spans = _redacted(message, findings, redactors)
+            redacted = _redacted(message, findings, redactors)
+            text, spans = redacted.text, redacted.spans
     blocking = [r for r, _ in enforced if r.action in ("hold", "block")]
     override = action_name in ("hold", "block") and all(r.override for r in blocking or [rule])
     told = action_name in ("block", "hold", "redact")
@@ -198,6 +208,7 @@ def _evaluate(
         everything,
         text,
         spans,
+        redacted,
         rule=rule.name,
         reason=say(whys),
         notice=notice(
@@ -236,7 +247,10 @@ def _text_findings(
     found = scan_normalized(norm.text, policy.detectors)
     if state is not None and policy.split_window_seconds:
         key = f"{route.link.id}\x00{message.chat.chat_id}\x00{message.sender.user_id}"
-        for extra in split_numbers(state, key, norm.text, now, policy.split_window_seconds):
+        start, end = _body(message, norm)
+        body = norm.text[start:end]
+        for extra in split_numbers(state, key, body, now, policy.split_window_seconds):
+            extra = replace(extra, start=extra.start + start, end=extra.end + start)
             if all(extra.end <= f.start or extra.start >= f.end for f in found):
                 found.append(extra)
     if not norm.changed:
@@ -248,16 +262,43 @@ def _text_findings(
     return tuple(mapped)
 
 
-def _redacted(
-    message: Message, findings: tuple[Finding, ...], redactors: list[Rule]
-) -> tuple[str, tuple[Span, ...]]:
-    """Mask or label every text finding a matching redact rule names (first rule's mode)."""
+def _body(message: Message, norm: Normalized) -> tuple[int, int]:
+    """Where the sender's own words sit in the normalised text of a rendered message."""
+    if not isinstance(message, Rendered):
+        return 0, len(norm.text)
+    end = len(message.text) if message.body_end is None else message.body_end
+    if not norm.changed:
+        return message.body_start, end
+    return _normalized_offset(norm, message.body_start), _normalized_offset(norm, end)
+
+
+def _normalized_offset(norm: Normalized, offset: int) -> int:
+    """An original offset in the normalised text (inside a changed stretch: its start)."""
+    shift = 0
+    for n_start, n_end, o_start, o_end in norm.segments:
+        if offset < o_start:
+            break
+        if offset < o_end:
+            return n_start
+        shift = n_end - o_end
+    return offset + shift
+
+
+def _redacted(message: Message, findings: tuple[Finding, ...], redactors: list[Rule]) -> Message:
+    """Mask or label every finding a matching redact rule names (first rule's mode), in the
+    body and in every other text field the finding was in (a URL, a file name …)."""
     chosen = []
     for f in findings:
         mode = next((r.redact for r in redactors if f.kind in r.kinds), None)
         if mode is not None:
             chosen.append((f, mode))
-    return redact(message.text, message.spans, chosen)
+    spans, files = redact_fields(message, [(f, m) for f, m in chosen if is_field(f.where)])
+    text, spans = redact(message.text, spans, [(f, m) for f, m in chosen if not is_field(f.where)])
+    attachments = tuple(
+        replace(a, name=files[i][0], declared_mime=files[i][1]) if i in files else a
+        for i, a in enumerate(message.attachments)
+    )
+    return replace(message, text=text, spans=spans, attachments=attachments)
 
 
 def _match(
