@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 import platformdirs
 
+from gateway import policy_refs
 from gateway.errors import ConfigError, HgwError, PolicyError
 from gateway.model import ChatRef, Link, LinkId, NetworkName
+from gateway.policy_refs import Known, RuleLines
 from gateway.secrets import Secret
 from gateway.tomlreader import SourceText, TableReader
 
@@ -191,15 +193,20 @@ def load_config(path: Path | None = None, *, check_secrets: bool = True) -> Conf
     return config
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """``tomllib.loads`` whose error names the file, line and column."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         # Python < 3.14 has no lineno/colno attributes; the position ends the message
         position = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(err))
         reason = str(err)[: position.start()] if position else str(err)
         line, column = (int(position[1]), int(position[2])) if position else (None, None)
         raise ConfigError(f"invalid TOML: {reason}", file=path, line=line, column=column) from None
+
+
+def parse_config(text: str, path: Path) -> Config:
+    data = parse_toml(text, path)
     source = SourceText(path, text)
     root = TableReader(data, "", source)
     base = path.parent
@@ -214,12 +221,16 @@ def parse_config(text: str, path: Path) -> Config:
         raise root.error("links", "links need an internal network", "add a [matrix] section")
     if telegram is None and any(link.external.network == "telegram" for link in links):
         raise root.error("links", "a link uses telegram but [telegram] is not configured")
-    policy = _policy(root, source)
+    policy = _policy(root, source, text)
     metrics = _metrics(root.table("metrics"))
     root.finish()
-    return Config(
+    config = Config(
         path, gateway, store, control, matrix, telegram, tuple(links), policy, partners, metrics
     )
+    rules = data.get("policy", {}).get("rules")
+    if isinstance(rules, list):  # the shipped default names nothing
+        policy_refs.check(rules, text, path, policy_names(config))
+    return config
 
 
 def _metrics(t: TableReader | None) -> MetricsConfig | None:
@@ -405,7 +416,7 @@ def _links(root: TableReader, external_networks: tuple[str, ...]) -> list[Link]:
     return links
 
 
-def _policy(root: TableReader, source: SourceText) -> Any:
+def _policy(root: TableReader, source: SourceText, text: str) -> Any:
     from gateway import policy  # late import: config stays importable without the engine
 
     table = root.raw("policy", None)
@@ -416,10 +427,32 @@ def _policy(root: TableReader, source: SourceText) -> Any:
     try:
         return policy.load_policy(table, source=str(source.path))
     except PolicyError as err:
-        key = f"policy.{err.key}" if err.key else "policy"
-        raise ConfigError(str(err), file=source.path, line=source.line_of(key)) from None
+        line = policy_error_line(err, table, text)
+        raise ConfigError(str(err), file=source.path, line=line) from None
     except HgwError:
         raise
+
+
+def policy_error_line(err: PolicyError, table: Mapping[str, Any], text: str) -> int | None:
+    """The line a :class:`PolicyError` is about: the rule's own key when it names a rule (a key
+    such as ``kinds`` is in many rules), else the first line that sets the key."""
+    rules = table.get("rules")
+    if err.rule and isinstance(rules, list):
+        line = RuleLines(text).rule_line(rules, err.rule, err.key)
+        if line is not None:
+            return line
+    return SourceText(Path(), text).line_of(f"policy.{err.key}" if err.key else "policy")
+
+
+def policy_names(config: Config) -> Known:
+    """What this config's policy rules may name (checked by :mod:`gateway.policy_refs`)."""
+    networks = {*config.partners, *(["telegram"] if config.telegram is not None else [])}
+    return Known(
+        links=frozenset(link.id for link in config.links),
+        networks=frozenset(networks),
+        os_users=frozenset(config.control.users),
+        chats={link.external.chat_id: link.id for link in config.links},
+    )
 
 
 __all__ = [
@@ -436,4 +469,7 @@ __all__ = [
     "default_config_path",
     "load_config",
     "parse_config",
+    "parse_toml",
+    "policy_error_line",
+    "policy_names",
 ]

@@ -51,7 +51,7 @@ from gateway.router import Router
 from gateway.store import Store, messages, outbox, retention
 from gateway.store import links as links_store
 from gateway.store.outbox import now_ms
-from gateway.verdicts import Verdict, describe_test
+from gateway.verdicts import Verdict, describe_test, remembering
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,7 @@ class Daemon:
         try:
             await self.policy_source.load(self.store)  # a policy set through the control API
             config = self.config = self.policy_source.apply(config)
+            self._make_judge = await remembering(self._make_judge, self.store, config)
             if config.metrics is not None:
                 from gateway.metrics import Metrics
 

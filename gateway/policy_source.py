@@ -4,6 +4,10 @@
 (kv ``policy.active_toml``); from then on it replaces the config file's ``[policy]`` at start-up
 and on every reload, so a policy an admin set from the TUI survives restarts and SIGHUP. The
 change is audited with the SHA-256 of the old and the new text.
+
+A policy file on its own (``hgw policy check FILE``) is read by :func:`load_file`: everything the
+file settles is checked, and what only a config can settle (its links, partner networks) comes
+back as warnings (:mod:`gateway.policy_refs`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import logging
 import tomllib
 from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from gateway.config import Config
-from gateway.errors import PolicyError
+from gateway import policy_refs
+from gateway.config import Config, parse_toml, policy_error_line, policy_names
+from gateway.errors import ConfigError, PolicyError
 from gateway.store import Store, kv
 from gateway.store.connection import WriteConnection
 
@@ -34,9 +40,35 @@ def parse(text: str, *, source: str = "policy.set") -> Any:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PolicyError(f"not valid TOML: {err}") from None
+    return load_policy(_unwrapped(data), source=source)
+
+
+def _unwrapped(data: dict[str, Any]) -> dict[str, Any]:
+    """The policy's keys: a file may hold them at top level or under ``[policy]``."""
     if set(data) == {"policy"} and isinstance(data["policy"], dict):
-        data = data["policy"]
-    return load_policy(data, source=source)
+        return data["policy"]
+    return data
+
+
+def load_file(path: Path) -> tuple[Any, list[str]]:
+    """A standalone policy file, validated as far as it can be without a config: the policy and
+    warnings about the names only a config can check. Errors name the file and line."""
+    from gateway.policy import load_policy
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("policy file does not exist", file=path) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read policy file: {err}", file=path) from None
+    table = _unwrapped(parse_toml(text, path))
+    try:
+        policy = load_policy(table, source=str(path))
+    except PolicyError as err:
+        raise ConfigError(str(err), file=path, line=policy_error_line(err, table, text)) from None
+    rules = table.get("rules")
+    warnings = policy_refs.check(rules, text, path, policy_refs.Known()) if rules else []
+    return policy, warnings
 
 
 def sha256(text: str | None) -> str | None:
@@ -49,6 +81,9 @@ class PolicySource:
     def __init__(self) -> None:
         self.text: str | None = None
         self.policy: Any = None
+        self._names = policy_refs.Known()
+        """What a policy set through the control API may name: the running config's networks
+        and control users. Links are not checked there: links made at runtime count too."""
 
     async def load(self, store: Store) -> None:
         text = await store.get_value(KV_KEY)
@@ -62,11 +97,17 @@ class PolicySource:
         self.text = text
 
     def apply(self, config: Config) -> Config:
+        self._names = replace(policy_names(config), links=None)
         return replace(config, policy=self.policy) if self.policy is not None else config
 
     async def save(self, store: Store, text: str, *, actor: str) -> Any:
         """Validate, store and audit ``text``; it takes effect when the caller applies it."""
         policy = parse(text)
+        rules = _unwrapped(tomllib.loads(text)).get("rules")
+        try:
+            policy_refs.check(rules or [], text, Path("policy.set"), self._names)
+        except ConfigError as err:
+            raise PolicyError(str(err)) from None
         old = self.text
 
         async def write(conn: WriteConnection) -> None:

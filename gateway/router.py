@@ -414,6 +414,8 @@ class Router:
         woken: list[ChatRef] = []
         for judged in decided:
             woken += await self._write_route(conn, message_id, message, judged, reply_to, edit_of)
+        # split-number tails the judge changed: stored with the message, or not at all
+        await verdicts.remember(conn, [judged.verdict for judged in decided])
         await conn.execute("UPDATE messages SET routed_at = ? WHERE id = ?", (now_ms(), message_id))
         return woken, edit_of
 

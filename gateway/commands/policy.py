@@ -1,7 +1,9 @@
 """``hgw policy scan|test|check``: try the policy engine from the shell.
 
 ``scan`` runs the detectors only (one text, or a JSONL file for batch checks and benchmarks);
-``test`` shows the full Decision a message would get; ``check`` validates a config's rules.
+``test`` shows the full Decision a message would get; ``check`` validates a config's rules, or a
+policy file on its own (then the names only a config knows — links, partner networks — are
+reported as not checked).
 Without ``-c`` they use the shipped default policy. User mistakes raise :class:`HgwError`,
 which ``gateway.cli.main`` prints as one line with exit status 2.
 """
@@ -35,6 +37,7 @@ from gateway.policy import (
     evaluate,
     scan,
 )
+from gateway.policy_source import load_file
 from gateway.verdicts import STAND_IN_LINK
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
@@ -98,11 +101,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check = sub.add_parser(
         "check",
         help="validate the rules",
-        description="Load the [policy] table; exit 0 if every rule is valid, else name the error.",
-        epilog="examples:\n  hgw policy check -c /etc/hgw/config.toml",
+        description=(
+            "Load the [policy] table of a config (-c), or a policy FILE on its own; exit 0 if\n"
+            "every rule is valid, else name the error with its file and line. Rules naming a\n"
+            "link, network or control user the config does not have are errors; a policy file\n"
+            "alone has no links, so those names are listed as not checked."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hgw policy check -c /etc/hgw/config.toml\n"
+            "  hgw policy check new-policy.toml"
+        ),
         formatter_class=HelpFormatter,
     )
     add_config_option(check)
+    check.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="a policy file ([policy] keys)"
+    )
     check.set_defaults(func=run_check)
 
 
@@ -227,9 +242,17 @@ def _attachment(path: Path) -> Attachment:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    config = _config(args)
-    policy = config.policy if config is not None else default_policy()
-    where = str(config.source_path) if config is not None else "the default policy"
+    if args.file is not None and args.config is not None:
+        raise HgwError("give either -c CONFIG or a policy FILE, not both")
+    if args.file is not None:
+        policy, warnings = load_file(args.file)
+        where = str(args.file)
+        for warning in warnings:
+            print(f"hgw: warning: {warning}", file=sys.stderr)
+    else:
+        config = _config(args)
+        policy = config.policy if config is not None else default_policy()
+        where = str(config.source_path) if config is not None else "the default policy"
     print(f"{where}: {len(policy.rules)} rules OK")
     for rule in policy.rules:
         mode = " (simulate)" if rule.simulated else ""

@@ -200,3 +200,22 @@ def test_example_policy_is_the_shipped_default() -> None:
     example = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
     assert example["policy"] == default_policy_table()
     assert load_config(EXAMPLE, check_secrets=False).policy.rules
+
+
+def test_policy_rule_naming_a_missing_link_or_network_is_refused(tmp_path: Path) -> None:
+    """Issue 15 item 5: a scoped rule that can never fire is an error at its own line."""
+    example = EXAMPLE.read_text(encoding="utf-8")
+    rule = '\n[[policy.rules]]\nname = "acme-hold"\nlinks = ["acme-suplier"]\naction = "hold"\n'
+    path = write(tmp_path, example + rule)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, check_secrets=False)
+    line = len(example.splitlines()) + 4
+    assert str(info.value) == (
+        f"{path}:{line}: rule 'acme-hold': links: no link 'acme-suplier'"
+        " (did you mean 'acme-supplier'?)"
+    )
+    path = write(
+        tmp_path, example + rule.replace('links = ["acme-suplier"]', 'networks = ["telgram"]')
+    )
+    with pytest.raises(ConfigError, match=r"networks: no network 'telgram' is configured"):
+        load_config(path, check_secrets=False)

@@ -155,3 +155,31 @@ def test_test_with_a_missing_attachment_is_a_clean_error(
     assert code == 2
     assert "gone.pdf: cannot read" in err
     assert "Traceback" not in err
+
+
+def test_check_a_policy_file_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[[rules]]\nname = "acme"\nlinks = ["acme-supplier"]\nkinds = ["card"]\naction = "block"\n'
+    )
+    code, out, err = run(capsys, "policy", "check", str(policy))
+    assert code == 0
+    assert "1 rules OK" in out
+    assert f"hgw: warning: {policy}:3: rule 'acme': links: link 'acme-supplier' not checked" in err
+    policy.write_text('[[rules]]\nname = "acme"\nsenders = ["@anna"]\naction = "block"\n')
+    code, _, err = run(capsys, "policy", "check", str(policy))
+    assert code == 2
+    assert f"{policy}:3: rule 'acme': senders: '@anna' is a username" in err
+    code, _, err = run(capsys, "policy", "check", "-c", str(policy), str(policy))
+    assert code == 2
+    assert "either -c CONFIG or a policy FILE" in err
+
+
+def test_check_a_config_naming_a_missing_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[policy.rules]]\nname = "acme"\nlinks = ["acme"]\naction = "block"\n')
+    code, _, err = run(capsys, "policy", "check", "-c", str(config))
+    assert code == 2
+    assert f"{config}:3: rule 'acme': links: no link 'acme' (no links are configured)" in err
