@@ -6,10 +6,12 @@ read from the content's magic numbers. A name or MIME type that claims a differe
 
 Text is extracted from plain text (UTF-8, UTF-16, Windows-1251), CSV, DOCX, XLSX, PPTX, ODF and
 PDF, and from such files one level inside a zip archive, with caps on input size, decompressed
-size, members and output (:mod:`gateway.policy.extract`). The engine runs the same detectors
-over it. What cannot be scanned — encrypted, corrupt, too large, a format we do not open —
-says so (``scannable = False`` and a ``problem``), and the default policy holds it: a file
-nobody could check does not leave unchecked.
+size, members, XML elements and output (:mod:`gateway.policy.extract`, Office documents by
+their structure in :mod:`gateway.policy.office`). The engine runs the same detectors over it.
+What cannot be scanned *whole* — encrypted, corrupt, over a cap, a part we do not read, a
+format we do not open — says so (``scannable = False`` and a ``problem``), and the default
+policy holds it: a file nobody could check does not leave unchecked, and neither does one
+that was checked only in part. ``coverage`` records how much was read, for the audit log.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from gateway.policy.extract import (
-    MAX_MEMBERS,
     MAX_SCAN_BYTES,
-    MAX_TEXT_CHARS,
+    Budget,
+    Coverage,
+    Extracted,
+    Tally,
     Unscannable,
+    checked_text,
     decode_text,
-    office_text,
-    pdf_text,
+    listed_name,
+    new_budget,
     read_member,
+    read_pdf,
 )
+from gateway.policy.office import read_office
 
 _EXTENSIONS = {
     "executable": "exe dll msi scr com cpl sys elf so dylib bin apk jar app deb rpm",
@@ -74,6 +81,9 @@ class AttachmentScan:
     claimed: str | None = None
     inner_kinds: tuple[str, ...] = ()
     """Kinds of the files inside an archive: a program in a zip is still a program."""
+    coverage: Coverage | None = None
+    """How much was read (parts, characters), for kinds whose text we read; on an unscannable
+    file, how far reading got. Counts and structural part names only, never content."""
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -91,6 +101,8 @@ class AttachmentScan:
             data["problem"] = self.problem
         if self.inner_kinds:
             data["inner_kinds"] = list(self.inner_kinds)
+        if self.coverage is not None:
+            data["coverage"] = self.coverage.as_dict()
         return data
 
     def summary(self) -> str:
@@ -99,7 +111,13 @@ class AttachmentScan:
             parts.append(f"containing {', '.join(self.inner_kinds)}")
         if self.name_mismatch:
             parts.append(f"named as {self.claimed}")
-        parts.append(f"not scannable: {self.problem}" if not self.scannable else "scanned")
+        if not self.scannable:
+            parts.append(f"not scannable: {self.problem}")
+        elif (c := self.coverage) is not None:
+            read = f"{c.parts_read} of {c.parts_total} parts" if c.parts_total > 1 else "whole"
+            parts.append(f"scanned ({read}, {c.chars:,} characters)")
+        else:
+            parts.append("scanned")
         return ", ".join(parts)
 
 
@@ -161,20 +179,34 @@ def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
+            if any(info.flag_bits & 0x1 for info in infos):
+                return "encrypted_archive"
+            names = {info.filename for info in infos}
+            if "[Content_Types].xml" in names and (
+                any(n.startswith(("word/", "xl/", "ppt/")) for n in names)
+                or _declares_office_document(archive, infos)
+            ):
+                return "office"
     except (zipfile.BadZipFile, ValueError, OSError):
         return "archive"  # corrupt: extraction will say so
-    if any(info.flag_bits & 0x1 for info in infos):
-        return "encrypted_archive"
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" in names and any(
-        n.startswith(("word/", "xl/", "ppt/")) for n in names
-    ):
-        return "office"
     if "mimetype" in names and "content.xml" in names:
         return "office"  # OpenDocument
     if "AndroidManifest.xml" in names or "META-INF/MANIFEST.MF" in names:
         return "executable"  # .apk, .jar
     return "archive"
+
+
+def _declares_office_document(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
+    """An OOXML package whose parts are not under word/, xl/, ppt/: Word finds the main part
+    through the package relationships, so the kind is decided by them too."""
+    rels = next((i for i in infos if i.filename == "_rels/.rels"), None)
+    if rels is None or rels.file_size > 65536:
+        return False
+    try:
+        with archive.open(rels) as stream:
+            return b"relationships/officeDocument" in stream.read(65536)
+    except (zipfile.BadZipFile, RuntimeError, ValueError, OSError, EOFError, NotImplementedError):
+        return False
 
 
 def claimed_kind(name: str, declared_mime: str | None = None) -> str | None:
@@ -205,8 +237,8 @@ def scan_attachment(name: str, data: bytes, declared_mime: str | None = None) ->
         kind = "script"  # text named .ps1 or .bat is a script: the name decides how it runs
     mismatch = _mismatch(claimed, kind) or _mismatch(claimed_kind("", declared_mime), kind)
 
-    def unscannable(problem: str, inner: tuple[str, ...] = ()) -> AttachmentScan:
-        return AttachmentScan(kind, mismatch, "", False, problem, claimed, inner)
+    def unscannable(problem: str, coverage: Coverage | None = None) -> AttachmentScan:
+        return AttachmentScan(kind, mismatch, "", False, problem, claimed, coverage=coverage)
 
     if len(data) > MAX_SCAN_BYTES:
         return unscannable(f"larger than the {MAX_SCAN_BYTES // 2**20} MiB scan limit")
@@ -214,56 +246,87 @@ def scan_attachment(name: str, data: bytes, declared_mime: str | None = None) ->
         return unscannable("encrypted archive")
     if kind == "unknown":
         return unscannable("unknown binary format")
+    budget = new_budget()
     try:
         if kind == "archive":
-            return _scan_archive(data, claimed, mismatch)
-        text = _extract(kind, data)
+            return _scan_archive(data, claimed, mismatch, budget)
+        found = _extract(kind, data, budget)
     except Unscannable as err:
-        return unscannable(str(err))
+        return unscannable(str(err), err.coverage)
     except Exception as err:  # a parser bug on hostile input must not crash the engine
         return unscannable(f"could not be read ({type(err).__name__})")
-    return AttachmentScan(kind, mismatch, text[:MAX_TEXT_CHARS], claimed=claimed)
+    if found is None:
+        return AttachmentScan(kind, mismatch, claimed=claimed)
+    return AttachmentScan(kind, mismatch, found.text, claimed=claimed, coverage=found.coverage)
 
 
-def _extract(kind: str, data: bytes) -> str:
+def _extract(kind: str, data: bytes, budget: Budget) -> Extracted | None:
+    """The text of one file and how it was read; ``None`` for kinds with no text we read."""
     if kind in ("text", "script"):
-        return decode_text(data)
+        text = decode_text(data)
+        return Extracted(text, Coverage(1, 1, len(text)))
     if kind == "office":
-        return office_text(data)
+        return read_office(data, budget)
     if kind == "pdf":
-        return pdf_text(data)
-    return ""  # images, audio, video, programs: known kinds with no text we read
+        return read_pdf(data, budget)
+    return None  # images, audio, video, programs: known kinds with no text we read
 
 
-def _scan_archive(data: bytes, claimed: str | None, mismatch: bool) -> AttachmentScan:
-    """One level into a zip: members' kinds are recorded, their text extracted."""
+_NOT_OPENED = {"archive": "nested archive", "encrypted_archive": "encrypted archive"}
+
+
+def _member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget
+) -> tuple[str, Extracted | None]:
+    """One archive member's kind and text."""
+    content = read_member(archive, info, budget)
+    inner = sniff(content)
+    if inner == "text" and claimed_kind(info.filename) == "script":
+        inner = "script"
+    if inner in ("archive", "encrypted_archive", "unknown"):
+        raise Unscannable(_NOT_OPENED.get(inner, "unknown binary"))
+    return inner, _extract(inner, content, budget)
+
+
+def _scan_archive(
+    data: bytes, claimed: str | None, mismatch: bool, budget: Budget
+) -> AttachmentScan:
+    """One level into a zip: members' kinds are recorded, their names and text scanned."""
     if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise Unscannable("archive format not opened (only zip is)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as err:
         raise Unscannable(f"corrupt archive ({err})") from None
-    texts: list[str] = []
     kinds: list[str] = []
-    budget = [MAX_SCAN_BYTES]
     with archive:
         members = [info for info in archive.infolist() if not info.is_dir()]
-        if len(members) > MAX_MEMBERS:
-            raise Unscannable(f"more than {MAX_MEMBERS} files in the archive")
+        if len(members) > budget.members:
+            raise Unscannable(f"more than {budget.members} files in the archive (the scan limit)")
+        texts = [info.filename for info in members]  # the names a recipient sees, scanned too
+        tally = Tally(total=len(members))
         for info in members:
-            content = read_member(archive, info, budget)
-            inner = sniff(content)
-            if inner == "text" and claimed_kind(info.filename) == "script":
-                inner = "script"
-            if inner in ("archive", "encrypted_archive", "unknown"):
-                problem = {"archive": "nested archive", "encrypted_archive": "encrypted archive"}
-                raise Unscannable(f"{problem.get(inner, 'unknown binary')} inside: {info.filename}")
+            try:
+                inner, found = _member(archive, info, budget)
+            except Unscannable as err:
+                where = listed_name(info.filename)
+                raise Unscannable(f"{err} inside: {where}", tally.coverage(0)) from None
             mismatch = mismatch or _mismatch(claimed_kind(info.filename), inner)
             kinds.append(inner)
-            texts.append(_extract(inner, content))
-    inner_kinds = tuple(sorted(set(kinds)))
-    text = " ;\n".join(t for t in texts if t)[:MAX_TEXT_CHARS]
-    return AttachmentScan("archive", mismatch, text, claimed=claimed, inner_kinds=inner_kinds)
+            if found is None:
+                tally.not_text += 1
+            else:
+                tally.add(found.coverage, info.filename)
+                texts.append(found.text)
+    found = checked_text(" ;\n".join(t for t in texts if t), budget, tally)
+    return AttachmentScan(
+        "archive",
+        mismatch,
+        found.text,
+        claimed=claimed,
+        inner_kinds=tuple(sorted(set(kinds))),
+        coverage=found.coverage,
+    )
 
 
 __all__ = ["EXTENSION_KINDS", "AttachmentScan", "claimed_kind", "scan_attachment", "sniff"]

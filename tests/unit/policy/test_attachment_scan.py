@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from gateway.policy import scan
+from gateway.policy import extract, scan
 from gateway.policy.attachments import scan_attachment, sniff
-from gateway.policy.extract import MAX_SCAN_BYTES
+from gateway.policy.extract import MAX_SCAN_BYTES, MAX_TEXT_CHARS
 
 CARD = "4111 1111 1111 1111"
 CONTENT_TYPES = (
@@ -69,9 +69,14 @@ def xlsx(rows: list[list[str | int]]) -> bytes:
     )
 
 
-def pdf(text: str) -> bytes:
-    """A one-page PDF written by hand: catalog, pages, page, font, content stream, xref."""
+def pdf(text: str, title: str | None = None) -> bytes:
+    """A one-page PDF written by hand: catalog, pages, page, font, content stream, xref; with
+    ``title`` in the document information dictionary (as UTF-16, so it may be Cyrillic)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    info = b""
+    if title is not None:
+        info = b" /Info 6 0 R"
+        encoded = ("\ufeff" + title).encode("utf-16-be").hex().upper().encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -80,6 +85,8 @@ def pdf(text: str) -> bytes:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    if info:
+        objects.append(b"<< /Title <%s> >>" % encoded)
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -88,8 +95,8 @@ def pdf(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    trailer = b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-    out += trailer % (len(objects) + 1, xref)
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
+    out += trailer % (len(objects) + 1, info, xref)
     return bytes(out)
 
 
@@ -244,3 +251,81 @@ def test_as_dict_is_plain() -> None:
     data = scan_attachment("invoice.pdf", b"MZ" + bytes(60)).as_dict()
     expected = {"kind": "executable", "scannable": True, "name_mismatch": True, "claimed": "pdf"}
     assert data == expected
+
+
+# --- nothing is cut to fit: over a cap is unscannable (issue 15) -----------------------------
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "export.csv"])
+def test_text_over_the_cap_is_unscannable_not_cut(name: str) -> None:
+    filler = "Номер;Сумма;Комментарий\n" * (MAX_TEXT_CHARS // 24)
+    data = (filler + f"карта {CARD}\n").encode()
+    assert len(filler) < MAX_TEXT_CHARS < len(data.decode())  # the card is past the cap
+    result = scan_attachment(name, data)
+    assert not result.scannable
+    assert result.text == ""
+    assert f"{MAX_TEXT_CHARS:,} characters" in (result.problem or "")
+
+
+def test_text_at_the_cap_is_scanned_whole() -> None:
+    data = ("а" * (MAX_TEXT_CHARS - len(CARD) - 1) + " " + CARD).encode()
+    result = scan_attachment("notes.txt", data)
+    assert result.scannable, result.problem
+    assert kinds_in(result.text) == {"card"}
+    assert result.coverage is not None
+    assert result.coverage.chars == MAX_TEXT_CHARS
+
+
+def test_archive_text_over_the_cap_is_unscannable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "MAX_TEXT_CHARS", 1000)
+    data = zipped({"a.txt": "x" * 990, "b.txt": f"card {CARD}"})  # each fits, together not
+    result = scan_attachment("docs.zip", data)
+    assert not result.scannable
+    assert "1,000 characters" in (result.problem or "")
+
+
+def test_names_of_files_in_an_archive_are_scanned() -> None:
+    result = scan_attachment("docs.zip", zipped({"Коммерческая тайна.txt": "план"}))
+    assert kinds_in(result.text) == {"marking"}
+
+
+def test_pdf_title_is_scanned() -> None:
+    result = scan_attachment("scan.pdf", pdf("Quarterly report", title="Коммерческая тайна"))
+    assert result.scannable, result.problem
+    assert kinds_in(result.text) == {"marking"}
+
+
+def test_pdf_text_over_the_cap_is_unscannable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "MAX_TEXT_CHARS", 20)
+    result = scan_attachment("scan.pdf", pdf(f"INN 7707083893 card {CARD}"))
+    assert not result.scannable
+    assert "20 characters" in (result.problem or "")
+
+
+def test_pdf_page_that_cannot_be_read_is_unscannable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PageObject
+
+    def broken(*_args: object, **_kwargs: object) -> str:
+        raise RuntimeError("content stream")
+
+    monkeypatch.setattr(PageObject, "extract_text", broken)
+    result = scan_attachment("scan.pdf", pdf("hello"))
+    assert not result.scannable
+    assert "page 1" in (result.problem or "")
+
+
+def test_as_dict_reports_coverage_not_content() -> None:
+    result = scan_attachment("notes.txt", f"карта {CARD}".encode())
+    data = result.as_dict()
+    assert data["coverage"] == {"parts_read": 1, "parts_total": 1, "chars": len(result.text)}
+    assert CARD not in str(data)
+    archive = scan_attachment("docs.zip", zipped({"a.txt": "x", "b.png": b"\x89PNG\r\n\x1a\n"}))
+    coverage = archive.as_dict()["coverage"]
+    assert coverage == {
+        "parts_read": 1,
+        "parts_total": 2,
+        "chars": len(archive.text),
+        "not_text": 1,
+        "parts": ["a.txt"],
+    }
+    assert "scanned (1 of 2 parts" in archive.summary()
