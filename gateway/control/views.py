@@ -218,13 +218,24 @@ def policy_view(details: Mapping[str, Any]) -> dict[str, Any]:
     view: dict[str, Any] = {"action": action, "rules": rules, "held": action == "hold"}
     if action == "redact":
         # What the policy found in the text when it decided (not what today's policy would):
-        # the ranges the timeline highlights. Offsets are code points in the stored text.
+        # the ranges the timeline highlights. Offsets are code points in the judged text —
+        # the stored body, unless a link's format put a name around it (``body_range``).
+        body_start, body_end = decision.get("body_range") or (0, None)
         view["redacted"] = [
-            [int(f["start"]), int(f["end"])]
+            [start, end]
             for f in decision.get("findings", ())
             if f.get("where") is None and "start" in f and "end" in f
+            for start, end in [_in_body(int(f["start"]), int(f["end"]), body_start, body_end)]
+            if end > start
         ]
     return view
+
+
+def _in_body(start: int, end: int, body_start: int, body_end: int | None) -> tuple[int, int]:
+    """A range of the rendered text as a range of the stored body (clipped to it)."""
+    if body_end is not None:
+        end = min(end, body_end)
+    return max(start - body_start, 0), max(end - body_start, 0)
 
 
 def _rank(action: str) -> int:

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from gateway.model import Direction, Message, Rendered, Route, Span
 from gateway.policy.attachments import AttachmentScan, scan_attachment
 from gateway.policy.detectors import scan, scan_normalized
-from gateway.policy.findings import Finding
+from gateway.policy.findings import AT_OR_ABOVE, LEVELS, Finding
 from gateway.policy.memory import PolicyState, rate_exceeded, split_numbers
 from gateway.policy.normalize import Normalized, normalize
 from gateway.policy.notices import NOTICES, Why, notice, say
@@ -68,6 +68,9 @@ class Decision:
     attachments: tuple[AttachmentScan, ...] = ()
     error: str | None = None
     """Set when evaluation failed and the decision is the fail-closed hold."""
+    body_range: tuple[int, int] | None = None
+    """Where the sender's own text sits in the judged (rendered) text, when a link's format
+    put anything around it: finding offsets are in the rendered text."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able data for the audit log: what was found and decided, never content."""
@@ -89,6 +92,8 @@ class Decision:
         }
         if self.error:
             data["error"] = self.error
+        if self.body_range is not None:
+            data["body_range"] = list(self.body_range)
         return data
 
 
@@ -136,8 +141,9 @@ class _Facts(NamedTuple):
     """``now`` in the policy's ``utc_offset``, for ``hours`` and ``days``."""
     contacts: frozenset[str]
     """The external side: the external chat, and for inbound messages the sender too."""
-    text_counts: Mapping[str, int]
-    file_counts: Mapping[str, int]
+    text_counts: Mapping[tuple[str, str], int]
+    """Findings per (kind, level) in the text; ``file_counts`` the same in attachments."""
+    file_counts: Mapping[tuple[str, str], int]
     scans: tuple[AttachmentScan, ...]
 
 
@@ -183,18 +189,23 @@ def _evaluate(
     everything = findings + file_findings
     enforced = [(r, w) for r, w in matched if not r.simulated]
     if not enforced:
-        return Decision("allow", matches, everything, attachments=scans)
+        return Decision(
+            "allow", matches, everything, attachments=scans, body_range=_body_range(message)
+        )
     action = max(SEVERITY[r.action] for r, _ in enforced)
     rule, whys = next((r, w) for r, w in enforced if SEVERITY[r.action] == action)
     action_name = rule.action
     text = spans = redacted = None
     if action_name == "redact":
         redactors = [r for r, _ in enforced if r.action == "redact"]
-        if any(f.kind in r.kinds for r in redactors for f in file_findings):
+        unmaskable = [
+            f
+            for f in file_findings
+            if any(f.kind in r.kinds and f.at_least(r.min_confidence) for r in redactors)
+        ]
+        if unmaskable:
             action_name = "hold"  # a file cannot be masked: hold it rather than let it out
-            kinds = Counter(
-                f.kind for f in file_findings if any(f.kind in r.kinds for r in redactors)
-            )
+            kinds = Counter(f.kind for f in unmaskable)
             whys = [Why("unredactable", tuple(sorted(kinds.items())))]
         else:
             redacted = _redacted(message, findings, redactors)
@@ -224,14 +235,15 @@ def _evaluate(
         override_allowed=override,
         notify_admins=any(r.action == "notify" for r, _ in enforced),
         attachments=scans,
+        body_range=_body_range(message),
     )
 
 
-_NOTHING: Mapping[str, int] = MappingProxyType({})
+_NOTHING: Mapping[tuple[str, str], int] = MappingProxyType({})
 
 
-def _count(findings: tuple[Finding, ...]) -> Mapping[str, int]:
-    return Counter(f.kind for f in findings) if findings else _NOTHING
+def _count(findings: tuple[Finding, ...]) -> Mapping[tuple[str, str], int]:
+    return Counter((f.kind, f.level) for f in findings) if findings else _NOTHING
 
 
 def _text_findings(
@@ -262,6 +274,16 @@ def _text_findings(
     return tuple(mapped)
 
 
+def _body_range(message: Message) -> tuple[int, int] | None:
+    """The body's place in a rendered text, or ``None`` when the text is all body."""
+    if not isinstance(message, Rendered):
+        return None
+    end = len(message.text) if message.body_end is None else message.body_end
+    return (
+        None if (message.body_start, end) == (0, len(message.text)) else (message.body_start, end)
+    )
+
+
 def _body(message: Message, norm: Normalized) -> tuple[int, int]:
     """Where the sender's own words sit in the normalised text of a rendered message."""
     if not isinstance(message, Rendered):
@@ -289,7 +311,10 @@ def _redacted(message: Message, findings: tuple[Finding, ...], redactors: list[R
     body and in every other text field the finding was in (a URL, a file name …)."""
     chosen = []
     for f in findings:
-        mode = next((r.redact for r in redactors if f.kind in r.kinds), None)
+        mode = next(
+            (r.redact for r in redactors if f.kind in r.kinds and f.at_least(r.min_confidence)),
+            None,
+        )
         if mode is not None:
             chosen.append((f, mode))
     spans, files = redact_fields(message, [(f, m) for f, m in chosen if is_field(f.where)])
@@ -312,11 +337,11 @@ def _match(
         text_counts, file_counts = facts.text_counts, facts.file_counts
         if not (text_counts or file_counts):
             return None  # the common case: nothing found, no need to count
-        total = sum(text_counts.get(k, 0) + file_counts.get(k, 0) for k in rule.kinds)
-        if total < rule.min_count:
+        levels = AT_OR_ABOVE[rule.min_confidence]  # weaker findings do not count
+        in_text = _counted(text_counts, rule.kinds, levels)
+        in_files = _counted(file_counts, rule.kinds, levels)
+        if sum(n for _, n in in_text) + sum(n for _, n in in_files) < rule.min_count:
             return None
-        in_text = tuple((k, text_counts[k]) for k in sorted(rule.kinds) if text_counts.get(k))
-        in_files = tuple((k, file_counts[k]) for k in sorted(rule.kinds) if file_counts.get(k))
         if in_text:
             whys.append(Why("kinds", in_text))
         if in_files:
@@ -337,6 +362,16 @@ def _match(
             return None
         whys.append(Why("rate", value=f"{rule.rate.max}/{rule.rate.per_seconds}s"))
     return whys
+
+
+def _counted(
+    counts: Mapping[tuple[str, str], int], kinds: frozenset[str], levels: tuple[str, ...]
+) -> tuple[tuple[str, int], ...]:
+    """(kind, findings at ``levels``) for each of ``kinds`` found, sorted by kind."""
+    if not counts:
+        return ()
+    found = ((k, sum(counts.get((k, level), 0) for level in levels)) for k in sorted(kinds))
+    return tuple((k, n) for k, n in found if n)
 
 
 def _in_scope(rule: Rule, message: Message, route: Route, facts: _Facts) -> bool:
@@ -398,8 +433,11 @@ def describe(decision: Decision) -> str:
     if decision.reason:
         lines.append(f"Reason: {decision.reason}")
     if decision.findings:
-        kinds = Counter(f.kind for f in decision.findings)
-        lines.append("Findings: " + ", ".join(f"{k} ×{n}" for k, n in sorted(kinds.items())))
+        kinds = Counter((f.kind, LEVELS.index(f.level)) for f in decision.findings)
+        lines.append(
+            "Findings: "
+            + ", ".join(f"{k} ×{n} ({LEVELS[lv]})" for (k, lv), n in sorted(kinds.items()))
+        )
     for scan_ in decision.attachments:
         lines.append(f"Attachment: {scan_.summary()}")
     for match in decision.matches:

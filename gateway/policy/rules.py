@@ -21,7 +21,7 @@ from gateway.policy.detectors.custom import (
     compile_regex,
     keywords_pattern,
 )
-from gateway.policy.findings import KINDS
+from gateway.policy.findings import KINDS, LEVELS
 
 ACTIONS = ("allow", "notify", "redact", "hold", "block")
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
@@ -35,7 +35,8 @@ LANGUAGES = ("en", "ru")
 
 _RULE_KEYS = (
     "name", "description", "priority", "action", "mode", "direction", "networks", "links",
-    "senders", "contacts", "except_contacts", "kinds", "min_count", "attachment_kinds",
+    "senders", "contacts", "except_contacts", "kinds", "min_count", "min_confidence",
+    "attachment_kinds",
     "min_attachment_bytes", "unscannable", "name_mismatch", "unknown_contact", "hours", "days",
     "rate", "redact", "override", "language", "notice",
 )  # fmt: skip
@@ -73,6 +74,10 @@ class Rule:
     kinds: frozenset[str] = frozenset()
     min_count: int = 1
     """Findings of ``kinds`` (together) needed for the rule to match."""
+    min_confidence: str = "medium"
+    """The weakest finding level the rule counts and redacts (``low``, ``medium``, ``high``).
+    Medium by default: a bare checksum-valid number (a timestamp that happens to pass as an
+    INN) is ``low`` and would otherwise hold or block everyday messages."""
     attachment_kinds: frozenset[str] = frozenset()
     min_attachment_bytes: int | None = None
     unscannable: bool | None = None
@@ -289,6 +294,7 @@ def _rule(raw: Mapping[str, Any], index: int, known_kinds: frozenset[str], langu
         except_contacts=r.strings("except_contacts"),
         kinds=kinds,
         min_count=r.integer("min_count", 1, 1, 10**6) or 1,
+        min_confidence=r.choice("min_confidence", LEVELS, "medium"),
         attachment_kinds=attachment_kinds,
         min_attachment_bytes=r.integer("min_attachment_bytes", None, 0, 2**53),
         unscannable=r.get("unscannable", bool),
@@ -302,6 +308,8 @@ def _rule(raw: Mapping[str, Any], index: int, known_kinds: frozenset[str], langu
         language=r.choice("language", LANGUAGES, language),
         notice=_notice(r),
     )
+    if "min_confidence" in raw and not kinds:
+        raise r.error("min_confidence", "applies to findings: set kinds, or leave it out")
     if rule.override and action not in ("hold", "block"):
         raise r.error("override", "only a hold or block rule can be overridden")
     return rule

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from gateway.policy.confidence import assign_levels
 from gateway.policy.detectors.contacts import find_emails, find_phones
 from gateway.policy.detectors.custom import CustomDetector, KeywordDetector
 from gateway.policy.detectors.digits import enough_digits, runs
+from gateway.policy.detectors.hidden import find_hidden
 from gateway.policy.detectors.markings import find_markings
 from gateway.policy.detectors.payment import find_accounts, find_cards, find_ibans
 from gateway.policy.detectors.ru_ids import find_ids
@@ -64,10 +66,11 @@ def scan_normalized(text: str, detectors: Sequence[CustomDetector] = ()) -> list
         found += find_cards(text, digit_runs)
         found += find_ids(text, digit_runs)
         found += find_phones(text, digit_runs)
-    found = _resolve(found)
+    found = _resolve(assign_levels(text, found))  # levels first: the surer reading wins
     found += find_markings(text)
     for detector in detectors:
         found += detector.find(text)
+    found += find_hidden(text, detectors)  # letter-spaced and encoded parts (issue 15)
     if len(found) > 1:
         found.sort(key=lambda f: (f.start, f.end, f.kind))
     return found

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.control.views import policy_view
 from gateway.model import (
     Attachment,
     ChatRef,
@@ -40,7 +41,7 @@ from gateway.outbound import leaving, outbox_payload, render
 from gateway.policy import EvaluationContext, default_policy, evaluate, load_policy
 from gateway.policy.projection import fields
 from gateway.verdicts import from_decision
-from tests.unit.policy.helpers import NOON
+from tests.unit.policy.helpers import NOON, context
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CARDS = ["4276380123456787", "4276 3801 2345 6787", "2200-1234-5678-9019", "5469 3800 1234 5673"]
@@ -266,3 +267,27 @@ def test_projection_names_every_judged_field_it_can() -> None:
         ("file:0:name", "a.txt"),
         ("file:0:mime", "text/plain"),
     )
+
+
+def test_redacted_ranges_shown_in_the_timeline_are_in_the_stored_body() -> None:
+    """Findings are offsets in the rendered text ("Anna: …"); the TUI marks the stored body."""
+    link = Link(
+        LinkId("acme"),
+        ChatRef(NetworkName("matrix"), "!r:corp.example"),
+        ChatRef(NetworkName("telegram"), "acme"),
+        outbound_format="{sender_name} (ACME Corp): {body}",
+    )
+    body = "card 4276 3801 2345 6787 ok"
+    message = Message(
+        link.internal,
+        UserRef(NetworkName("matrix"), "@anna:corp.example", "Anna"),
+        "$1",
+        Direction.OUTBOUND,
+        body,
+        sent_at=NOON,
+    )
+    route = Route(link, Direction.OUTBOUND)
+    decision = evaluate(MASK_CARDS, render(route, message), route, context=context())
+    view = policy_view({"action": decision.action, "decision": decision.as_dict()})
+    [[start, end]] = view["redacted"]
+    assert body[start:end] == "4276 3801 2345 6787"

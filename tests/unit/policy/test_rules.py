@@ -152,3 +152,26 @@ def test_regex_detector_is_linear_time() -> None:
     policy = load_policy({"detectors": [{"kind": "evil", "regex": "(a+)+$"}]})
     (detector,) = policy.detectors
     assert detector.find("a" * 100_000 + "b") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("hi", "must be one of 'low', 'medium', 'high', not 'hi'"),
+        (0.9, "must be a string, not a number"),
+        ("HIGH", "not 'HIGH'"),
+    ],
+)
+def test_min_confidence_errors_name_the_key(value: object, reason: str) -> None:
+    err = error({"rules": [rule(min_confidence=value)]})
+    assert (err.rule, err.key) == ("r", "min_confidence")
+    assert reason in err.reason
+
+
+def test_min_confidence_defaults_to_medium_and_needs_kinds() -> None:
+    policy = load_policy({"rules": [rule(), rule(name="low", min_confidence="low")]})
+    assert [r.min_confidence for r in policy.rules] == ["medium", "low"]
+    assert all(r.min_confidence == "medium" for r in default_policy().rules)
+    err = error({"rules": [{"name": "r", "action": "hold", "min_confidence": "low"}]})
+    assert err.key == "min_confidence"
+    assert "set kinds" in err.reason

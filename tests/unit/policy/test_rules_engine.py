@@ -563,3 +563,27 @@ def test_default_policy_blocks_disguised_files_both_ways() -> None:
 def test_default_policy_matches_its_toml() -> None:
     table = default_policy_table()
     assert [r["name"] for r in table["rules"]] == [r.name for r in default_policy().rules]
+
+
+# --- confidence levels -----------------------------------------------------------------------
+
+
+def test_redaction_masks_only_findings_at_the_rules_level() -> None:
+    """ts=1743231948 passes INN's check but is low; the INN after its word is high."""
+    text = f"ts=1743231948, ИНН {INN_10}"
+    policy = rules({"name": "mask", "kinds": ["inn"], "action": "redact"})
+    decision = decide(policy, text)
+    assert decision.action == "redact"
+    assert decision.text == f"ts=1743231948, ИНН {MASK * 10}"
+    everything = rules(
+        {"name": "mask", "kinds": ["inn"], "min_confidence": "low", "action": "redact"}
+    )
+    assert decide(everything, text).text == f"ts={MASK * 10}, ИНН {MASK * 10}"
+
+
+def test_min_count_counts_only_findings_at_the_level() -> None:
+    policy = rules({"name": "two", "kinds": ["inn"], "min_count": 2, "action": "hold"})
+    assert decide(policy, f"ts=1743231948, ИНН {INN_10}").action == "allow"
+    assert decide(policy, f"ИНН {INN_10}, ИНН 500100732259").action == "hold"
+    reason = decide(policy, f"ИНН {INN_10}, ИНН 500100732259, ts=1743231948").reason
+    assert reason == "INN ×2"
