@@ -35,6 +35,7 @@ from nio import (
     RoomMessageFormatted,
     RoomMessageMedia,
     RoomMessageUnknown,
+    StickerEvent,
     UnknownBadEvent,
     UnknownEvent,
 )
@@ -72,6 +73,14 @@ _KINDS: dict[str, MessageKind] = {
     "m.emote": MessageKind.EMOTE,
 }
 _MEDIA_MSGTYPES = frozenset({"m.image", "m.file", "m.video", "m.audio"})
+_POLL_START = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
+_POLL_END = frozenset({"m.poll.end", "org.matrix.msc3381.poll.end"})
+_STICKER_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
 _EVENT_ID = re.compile(r"^\$[\x21-\x7e]{1,254}$")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 _HTML_FORMAT = "org.matrix.custom.html"
@@ -148,6 +157,88 @@ def _media(event: RoomMessageMedia, ctx: RoomContext) -> Message | None:
     return _message(event, ctx, text, spans, attachments=(attachment,), reply_to=reply_to)
 
 
+def _sticker(event: StickerEvent, ctx: RoomContext) -> Message | None:
+    """A sticker is an image without controls: relayed as an image attachment.
+
+    Its ``body`` is a description ("Happy cat"), not a file name; it becomes the file's name
+    (with the extension of the declared type), which the policy judges like any file name.
+    """
+    content = _content(event)
+    reply_to, _ = _relations(content)
+    info = content.get("info") if isinstance(content.get("info"), dict) else {}
+    mime = info["mimetype"][:255] if isinstance(info.get("mimetype"), str) else None
+    described = event.body.strip()[:100] if isinstance(event.body, str) else ""
+    extension = _STICKER_EXTENSIONS.get(mime or "", "")
+    name = _safe_name(f"{described or 'sticker'}{extension}")
+    message = _message(event, ctx, "", (), reply_to=reply_to)
+    if not isinstance(event.url, str) or not event.url.startswith("mxc://"):
+        return without_attachment(message, name, "sticker without an mxc:// URI")
+    size = info.get("size")
+    attachment = Attachment(
+        name=name,
+        declared_mime=mime,
+        size=size if isinstance(size, int) and size >= 0 else 0,
+        native_ref=event.url,
+    )
+    return replace(message, attachments=(attachment,))
+
+
+def _poll_start(event: UnknownEvent, ctx: RoomContext) -> Message | None:
+    """A poll becomes text — the question and numbered answers — that every network shows.
+
+    The text is the message's body, so the policy judges all of it. A poll whose question
+    cannot be read is still relayed with its fallback text, or a visible marker, never dropped.
+    """
+    content = event.source.get("content")
+    content = content if isinstance(content, dict) else {}
+    poll = content.get("m.poll") or content.get("org.matrix.msc3381.poll.start")
+    poll = poll if isinstance(poll, dict) else {}
+    question = _extensible_text(poll.get("question"))
+    answers = poll.get("answers") if isinstance(poll.get("answers"), list) else []
+    options = [_extensible_text(a) for a in answers[:100]]
+    if question:
+        lines = [f"📊 Poll: {question}"]
+        lines += [f"{n}. {o or '?'}" for n, o in enumerate(options, 1)]
+        text = "\n".join(lines)
+    else:
+        text = _extensible_text(content) or "[a poll hgw could not read]"
+    capped, _ = _cap(text, event.event_id)
+    return _message(event, ctx, capped, ())
+
+
+def _poll_end(event: UnknownEvent, ctx: RoomContext) -> Message | None:
+    """A poll's end is relayed as its fallback text ("The poll has ended…"), if it has one."""
+    content = event.source.get("content")
+    text = _extensible_text(content) if isinstance(content, dict) else None
+    if not text:
+        log.info("poll end %s without a text; not relayed", event.event_id)
+        return None
+    capped, _ = _cap(text, event.event_id)
+    return _message(event, ctx, capped, ())
+
+
+def _extensible_text(block: object) -> str | None:
+    """Plain text of an extensible-events text block, stable (``m.text``: [{body}]) or
+    unstable (``org.matrix.msc1767.text``: str), or a plain ``body``."""
+    if not isinstance(block, dict):
+        return None
+    stable = block.get("m.text")
+    if isinstance(stable, list):
+        for item in stable:
+            body = item.get("body") if isinstance(item, dict) else None
+            if (
+                isinstance(body, str)
+                and body.strip()
+                and item.get("mimetype", "text/plain") == "text/plain"
+            ):
+                return body.strip()
+    for key in ("org.matrix.msc1767.text", "body"):
+        value = block.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
 def _unknown_msgtype(event: RoomMessageUnknown, ctx: RoomContext) -> Message | None:
     """Spec: clients show ``body`` of a msgtype they do not know — so do we (m.location …)."""
     body = event.content.get("body")
@@ -170,8 +261,15 @@ def _reaction(event: ReactionEvent, ctx: RoomContext) -> Reaction | None:
     return _make_reaction(event.event_id, event.sender, event.reacts_to, event.key, ctx)
 
 
-def _unknown(event: UnknownEvent, ctx: RoomContext) -> Reaction | None:
-    """Older nio versions deliver ``m.reaction`` as UnknownEvent; everything else is skipped."""
+def _unknown(event: UnknownEvent, ctx: RoomContext) -> Converted | None:
+    """Polls, and ``m.reaction`` from older nio versions; everything else is skipped.
+
+    A vote (poll response) is not a message: it is skipped like a read receipt.
+    """
+    if event.type in _POLL_START:
+        return _poll_start(event, ctx)
+    if event.type in _POLL_END:
+        return _poll_end(event, ctx)
     if event.type != "m.reaction":
         log.debug("skipping event %s of type %r", event.event_id, event.type[:80])
         return None
@@ -194,7 +292,9 @@ def _bad(event: BadEvent | UnknownBadEvent, ctx: RoomContext) -> Converted | Non
     sender = source.get("sender")
     kind = source.get("type")
     if event_id and isinstance(sender, str):
-        if kind == "m.room.message" and content.get("msgtype") in _MEDIA_MSGTYPES:
+        if kind == "m.sticker" or (
+            kind == "m.room.message" and content.get("msgtype") in _MEDIA_MSGTYPES
+        ):
             body = content.get("body")
             name = _safe_name(body if isinstance(body, str) and body else "file")
             message = Message(
@@ -228,6 +328,7 @@ _HANDLERS: Mapping[type, _Handler] = {
     RoomMessageFormatted: _formatted,
     RoomMessageMedia: _media,
     RoomMessageUnknown: _unknown_msgtype,
+    StickerEvent: _sticker,
     RedactionEvent: _redaction,
     ReactionEvent: _reaction,
     UnknownEvent: _unknown,

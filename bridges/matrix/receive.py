@@ -9,6 +9,19 @@ syncs again from the last checkpoint and the router's native-id dedupe absorbs t
 A ``limited`` timeline (more events than the filter returns, after a burst or an outage) is
 completed from ``/messages`` back to the previous token, so nothing in between is lost.
 
+Where a room's relaying starts is a recorded point, not "whatever the first sync after the join
+returned": when an allowed inviter brings the bot in, the invite's ``origin_server_ts`` is stored
+(``room_since.<room id>``) before the bot joins. The first sync after a join carries the room's
+recent history; what came before the bot's invite is history and is skipped, everything from
+the invite on — a staff member's first message typed while the bot was still joining — is
+relayed (once: the router dedupes on the event id). Skipping up to the bot's own join instead
+lost exactly that first message.
+
+Room state (member names, the room name) is fetched once per room and process before the
+room's first events are converted: after a restart, an incremental sync carries only state that
+changed, so nio's room would know no names at all — senders were archived without a name and the
+conversation titled "Empty Room".
+
 The sync filter is uploaded once and then named by its id, as Element does: a filter spelled
 out in every ``/sync`` URL is parsed and schema-checked by Synapse on every request — 2.5 ms of
 its CPU each time. (Under a 500-message burst the bridge made 70 syncs on the sending side and
@@ -32,12 +45,15 @@ from nio import (
     ErrorResponse,
     InviteMemberEvent,
     MessageDirection,
+    RoomGetStateResponse,
     RoomMemberEvent,
     RoomMessagesResponse,
     SyncResponse,
     UploadFilterResponse,
 )
+from nio.events.room_events import Event as NioEvent
 from nio.responses import InviteInfo, RoomInfo
+from nio.rooms import MatrixRoom
 
 from bridges.base import Deletion, EventSink, Reaction, without_attachment
 from bridges.matrix import media
@@ -49,6 +65,8 @@ from gateway.model import Attachment, ChatRef, Direction, Message, NetworkName
 log = logging.getLogger(__name__)
 
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 - a checkpoint key, not a secret
+ROOM_SINCE_KEY = "room_since"
+"""Checkpoint key prefix: ``room_since.<room id>`` holds the ms timestamp relaying starts at."""
 TIMELINE_LIMIT = 100
 """Events per room per sync; more than this makes the timeline ``limited`` and triggers a gap
 fill from ``/messages``."""
@@ -121,6 +139,10 @@ class Receiver:
         self._retry_seconds = retry_seconds
         self._relogin = relogin
         self._media_failures: dict[str, int] = {}
+        self._room_since: dict[str, int | None] = {}
+        """Recorded start of relaying per room, as restored from / written to the store."""
+        self._state_loaded: set[str] = set()
+        """Rooms whose full state nio's room object holds in this process."""
         self._filter_id: str | None = None
         self._filter_upload_after = 0.0
         self.connected = False
@@ -214,10 +236,14 @@ class Receiver:
         return _SYNC_FILTER
 
     async def _answer_invite(self, room_id: str, invite: InviteInfo) -> None:
-        """Join when an allowed user invited the bot; reject (leave) anyone else's invite."""
-        inviter = next(
+        """Join when an allowed user invited the bot; reject (leave) anyone else's invite.
+
+        Before joining, the invite's time is stored as the room's start of relaying: the
+        join may come seconds later, and what staff wrote in between is for the partner.
+        """
+        invite_event = next(
             (
-                event.sender
+                event
                 for event in invite.invite_state
                 if isinstance(event, InviteMemberEvent)
                 and event.state_key == self.user_id
@@ -225,7 +251,10 @@ class Receiver:
             ),
             None,
         )
+        inviter = invite_event.sender if invite_event is not None else None
         if inviter in self._allowed_inviters:
+            since = _timestamp_of(invite_event) or int(time.time() * 1000)
+            await self._record_since(room_id, since)
             response: Any = await self._client.join(room_id)
             verb = "joined"
         else:
@@ -249,8 +278,12 @@ class Receiver:
         events: list[Any] = list(info.timeline.events)
         if info.timeline.limited and info.timeline.prev_batch:
             events = await self._missed_events(room_id, info.timeline.prev_batch) + events
-        events = self._after_own_join(events)
+        events = await self._after_start(room_id, events)
+        if not events:
+            return
         room = self._client.rooms.get(room_id)
+        if room is not None and room_id not in self._state_loaded:
+            await self._load_state(room)
         chat = ChatRef(self.network, room_id, room.display_name if room else None)
         ctx = RoomContext(chat=chat, direction=self._direction)
         if room is not None:
@@ -262,22 +295,67 @@ class Receiver:
             if converted is not None:
                 await self._emit(converted)
 
-    def _after_own_join(self, events: list[Any]) -> list[Any]:
-        """Drop what was said before the bot joined: a new portal relays from now on.
+    async def _after_start(self, room_id: str, events: list[Any]) -> list[Any]:
+        """Drop what was said before relaying started in this room; keep everything after.
 
-        The first sync after a join carries recent room history in its timeline; it was
-        never addressed to the bridge, exactly like history skipped on the first login.
+        Only a batch in which the bot (re)joined reaches back before the bot was there: the
+        first sync after a join carries recent room history. Relaying starts at the bot's own
+        invite when the batch holds it (a position, exact), else at the invite time recorded
+        when the bot answered it, else at the bot's own join (rooms the bot made itself).
         """
-        for index in range(len(events) - 1, -1, -1):
-            event = events[index]
-            if (
-                isinstance(event, RoomMemberEvent)
-                and event.state_key == self.user_id
-                and event.membership == "join"
-                and event.prev_membership != "join"
-            ):
-                return events[index + 1 :]
-        return events
+        join = _last_own_membership(events, self.user_id, "join")
+        if join is None:
+            return events
+        invite = _last_own_membership(events[:join], self.user_id, "invite")
+        if invite is not None:
+            kept = events[invite + 1 :]
+        else:
+            since = await self._restore_since(room_id)
+            if since is None:
+                kept = events[join + 1 :]
+            else:
+                before = [e for e in events[:join] if (_timestamp_of(e) or 0) >= since]
+                kept = before + events[join + 1 :]
+        if await self._restore_since(room_id) is None:
+            start = events[invite if invite is not None else join]
+            await self._record_since(room_id, _timestamp_of(start) or 0)
+        if skipped := len(events) - len(kept):
+            log.info("%s: %s: %d earlier events not relayed", self.network, room_id, skipped)
+        return kept
+
+    async def _restore_since(self, room_id: str) -> int | None:
+        if room_id not in self._room_since:
+            saved = await self._sink.restore(f"{ROOM_SINCE_KEY}.{room_id}")
+            self._room_since[room_id] = int(saved) if saved and saved.isdigit() else None
+        return self._room_since[room_id]
+
+    async def _record_since(self, room_id: str, since: int) -> None:
+        await self._sink.checkpoint(f"{ROOM_SINCE_KEY}.{room_id}", str(since))
+        self._room_since[room_id] = since
+
+    async def _load_state(self, room: MatrixRoom) -> None:
+        """Fill nio's room with the room's current state (members' names, the room name).
+
+        A transient failure abandons the batch (retried from the checkpoint) rather than
+        archive messages without their senders' names; a refusal is logged and ids are used.
+        """
+        try:
+            response = await self._client.room_get_state(room.room_id)
+        except TRANSPORT_ERRORS as exc:
+            raise TransientBridgeError(f"load the state of {room.room_id}: {exc}") from exc
+        if not isinstance(response, RoomGetStateResponse):
+            error = error_from_response(response, f"load the state of {room.room_id}")
+            if isinstance(error, TransientBridgeError):
+                raise error
+            log.warning("%s: %s; names in %s stay unknown", self.network, error, room.room_id)
+        else:
+            for raw in response.events:
+                event = NioEvent.parse_event(raw) if isinstance(raw, dict) else None
+                if isinstance(event, RoomMemberEvent):
+                    room.handle_membership(event)
+                elif isinstance(event, NioEvent):
+                    room.handle_event(event)
+        self._state_loaded.add(room.room_id)
 
     async def _missed_events(self, room_id: str, prev_batch: str) -> list[Any]:
         """Events between our last checkpoint and a limited timeline's start, oldest first."""
@@ -336,6 +414,27 @@ class Receiver:
         return replace(message, attachments=tuple(kept))
 
 
+def _last_own_membership(events: list[Any], user_id: str | None, membership: str) -> int | None:
+    """Index of the last event that made ``user_id`` a member with ``membership`` (a join
+    that only renames does not count)."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if (
+            isinstance(event, RoomMemberEvent)
+            and event.state_key == user_id
+            and event.membership == membership
+            and event.prev_membership != membership
+        ):
+            return index
+    return None
+
+
+def _timestamp_of(event: object) -> int | None:
+    source = getattr(event, "source", None)
+    value = source.get("origin_server_ts") if isinstance(source, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _sender_of(event: object) -> str | None:
     sender = getattr(event, "sender", None)
     if sender is None:
@@ -344,4 +443,4 @@ def _sender_of(event: object) -> str | None:
     return sender if isinstance(sender, str) else None
 
 
-__all__ = ["SYNC_TOKEN_KEY", "Receiver"]
+__all__ = ["ROOM_SINCE_KEY", "SYNC_TOKEN_KEY", "Receiver"]

@@ -378,6 +378,28 @@ class World:
         )
         return types.MessageMediaDocument(document=document)
 
+    def sticker(self, data: bytes, emoji: str = "🙂") -> types.MessageMediaDocument:
+        """A static sticker as Telegram sends one: a WebP document without a file name."""
+        media = self.document(data, "sticker.webp", "image/webp")
+        media.document.attributes = [
+            types.DocumentAttributeImageSize(512, 512),
+            types.DocumentAttributeSticker(alt=emoji, stickerset=types.InputStickerSetEmpty()),
+        ]
+        return media
+
+    def poll(self, question: str, answers: Sequence[str]) -> types.MessageMediaPoll:
+        """A regular (not quiz) poll with no votes yet."""
+        poll = types.Poll(
+            id=next(self._file_ids),
+            question=types.TextWithEntities(question, []),
+            answers=[
+                types.PollAnswer(types.TextWithEntities(text, []), str(n).encode())
+                for n, text in enumerate(answers)
+            ],
+            hash=0,
+        )
+        return types.MessageMediaPoll(poll=poll, results=types.PollResults())
+
     def media_bytes(self, media: Any) -> bytes:
         """The bytes behind a message's photo or document (what a download returns)."""
         item = getattr(media, "photo", None) or getattr(media, "document", None)
