@@ -31,6 +31,18 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 RESERVED_NETWORKS = ("matrix", "telegram")
 CONFIG_ENV = "HGW_CONFIG"
 _MATRIX_USER_ID = re.compile(r"@[^:\s]+:[^\s]+")
+_MATRIX_ROOM = re.compile(r"#[^:\s]+:\S+|![^:\s]+(?::\S+)?")
+"""An alias ``#name:server`` or a room id: ``!opaque:server``, or ``!opaque`` alone from room
+version 12 on (MSC4291: the id is the create event's hash, no server part)."""
+ROOM_HINT = 'write a room id "!id:server" ("!id" from room version 12) or an alias "#name:server"'
+_TELEGRAM_CHAT = re.compile(
+    r"-?\d+"  # a user or chat id; groups and channels are -100…
+    r"|@[A-Za-z][A-Za-z0-9_]{0,31}"  # @username (the bridge asks Telegram)
+    r"|(?:https://)?t\.me/[A-Za-z][A-Za-z0-9_]{0,31}"  # a public link
+    r"|\+[\d\s().-]{7,25}"  # a phone number, looked up by the bridge
+)
+ROOT_KEYS = ("gateway", "store", "control", "matrix", "telegram", "partners", "links", "policy",
+             "metrics")  # fmt: skip
 
 
 def default_config_path() -> Path:
@@ -75,6 +87,11 @@ class StoreConfig:
     """``full`` survives power loss; ``normal`` survives a crashed daemon but not a lost machine."""
     retention_days: int = 0
     """Delete archived messages older than this many days; 0 keeps everything."""
+    audit_key_file: Path | None = None
+    """The key that authenticates the audit chain's head; defaults to ``<data_dir>/audit.key``.
+    Kept out of the database on purpose (whoever can write the store but not read this file
+    cannot cut the audit log undetected); created 0600 at the first start, refused when group
+    or others can read it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +226,7 @@ def parse_config(text: str, path: Path) -> Config:
     data = parse_toml(text, path)
     source = SourceText(path, text)
     root = TableReader(data, "", source)
+    root.reject_unknown(ROOT_KEYS, _needs(data))
     base = path.parent
     gateway = _gateway(root.table("gateway"), base)
     store = _store(root.table("store"), gateway.data_dir, base)
@@ -219,8 +237,12 @@ def parse_config(text: str, path: Path) -> Config:
     telegram = _telegram(root.table("telegram"), gateway.data_dir, base)
     if matrix is None and links:
         raise root.error("links", "links need an internal network", "add a [matrix] section")
-    if telegram is None and any(link.external.network == "telegram" for link in links):
-        raise root.error("links", "a link uses telegram but [telegram] is not configured")
+    for index, link in enumerate(links):
+        if telegram is None and link.external.network == "telegram":
+            raise root.error(
+                f"links[{index}].external_network",
+                "a link uses telegram but [telegram] is not configured",
+            )
     policy = _policy(root, source, text)
     metrics = _metrics(root.table("metrics"))
     root.finish()
@@ -231,6 +253,18 @@ def parse_config(text: str, path: Path) -> Config:
     if isinstance(rules, list):  # the shipped default names nothing
         policy_refs.check(rules, text, path, policy_names(config))
     return config
+
+
+def _needs(data: Mapping[str, Any]) -> dict[str, str]:
+    """What breaks without a network's table — the hint for a misspelt ``[matirx]``."""
+    links = data.get("links")
+    links = [x for x in links if isinstance(x, dict)] if isinstance(links, list) else []
+    needs = {}
+    if links:
+        needs["matrix"] = "(without [matrix] the links have no internal network)"
+    if any(x.get("external_network") == "telegram" for x in links):
+        needs["telegram"] = "(without [telegram] the links to telegram have no account)"
+    return needs
 
 
 def _metrics(t: TableReader | None) -> MetricsConfig | None:
@@ -264,6 +298,7 @@ def _store(table: TableReader | None, data_dir: Path, base: Path) -> StoreConfig
         path=t.path("path", data_dir / "hgw.sqlite3", base=base),
         synchronous=t.string("synchronous", "full", choices=("full", "normal")),
         retention_days=t.integer("retention_days", 0, min=0, max=36500),
+        audit_key_file=t.path("audit_key_file", data_dir / "audit.key", base=base),
     )
     t.finish()
     return config
@@ -323,7 +358,7 @@ def _secret(t: TableReader, name: str, *, required: bool, base: Path) -> Secret 
     if t.has(env_key):
         return Secret(t.key_path(env_key), env=t.string(env_key))
     if required:
-        raise t.error(file_key, "is required", f"or set {env_key}")
+        raise t.missing(file_key, "is required", f"or set {env_key}", alternatives=(env_key,))
     return None
 
 
@@ -339,10 +374,12 @@ def _matrix(t: TableReader | None, base: Path) -> MatrixConfig | None:
     password = _secret(t, "password", required=False, base=base)
     token = _secret(t, "access_token", required=False, base=base)
     if password is None and token is None:
-        raise t.error(
+        raise t.missing(
             "password_file",
             "the bot needs a password or an access token",
             "set password_file (or access_token_file)",
+            consequence="the bot needs a password or an access token",
+            alternatives=("access_token_file", "password_env", "access_token_env"),
         )
     config = MatrixConfig(
         homeserver=homeserver.rstrip("/"),
@@ -372,7 +409,12 @@ def _telegram(t: TableReader | None, data_dir: Path, base: Path) -> TelegramConf
         unknown_contacts=t.string("unknown_contacts", "queue", choices=("queue", "portal")),
     )
     if config.bot_token is None and config.phone is None:
-        raise t.error("phone", "set phone (user account) or bot_token_file (bot)")
+        raise t.missing(
+            "phone",
+            "set phone (user account) or bot_token_file (bot)",
+            consequence="set phone (user account) or bot_token_file (bot)",
+            alternatives=("bot_token_file", "bot_token_env"),
+        )
     t.finish()
     return config
 
@@ -400,20 +442,52 @@ def _links(root: TableReader, external_networks: tuple[str, ...]) -> list[Link]:
             raise t.error("id", f"duplicate link id {link_id!r}")
         seen.add(link_id)
         room = t.string("internal_room")
-        if not room.startswith(("!", "#")):
-            raise t.error("internal_room", "must be a Matrix room id (!…) or alias (#…)")
+        if not _MATRIX_ROOM.fullmatch(room):
+            raise t.error(
+                "internal_room",
+                f"{room!r} is not a Matrix room",
+                ROOM_HINT,
+            )
         network = t.string("external_network", choices=external_networks)
+        chat = t.string("external_chat")
+        if problem := chat_shape_problem(network, chat):
+            raise t.error("external_chat", *problem)
         links.append(
             Link(
                 id=LinkId(link_id),
                 internal=ChatRef(NetworkName("matrix"), room, t.string("name", None)),
-                external=ChatRef(NetworkName(network), t.string("external_chat")),
+                external=ChatRef(NetworkName(network), chat),
                 outbound_format=t.string("format", None),
                 enabled=t.boolean("enabled", True),
             )
         )
         t.finish()
     return links
+
+
+def chat_shape_problem(network: str, chat: str) -> tuple[str, str] | None:
+    """(reason, hint) when ``chat`` cannot name a chat on ``network``, else None.
+
+    Only the shape: whether the chat exists is the bridge's question at start. Telegram takes
+    what ``bridges/telegram`` resolves (an id, ``@username``, a ``t.me`` link, ``+phone``);
+    every other external network is a partner Matrix homeserver (a room id or alias).
+    """
+    if network == "telegram":
+        if _TELEGRAM_CHAT.fullmatch(chat) and (
+            not chat.startswith("+") or 7 <= sum(c.isdigit() for c in chat) <= 15
+        ):
+            return None
+        return (
+            f"{chat!r} is not a Telegram chat",
+            'write a numeric id ("123456789", a group "-100…"), "@username", '
+            '"https://t.me/username" or a phone "+79161234567"',
+        )
+    if _MATRIX_ROOM.fullmatch(chat):
+        return None
+    return (
+        f"{chat!r} is not a Matrix room on {network}",
+        ROOM_HINT,
+    )
 
 
 def _policy(root: TableReader, source: SourceText, text: str) -> Any:
@@ -466,6 +540,7 @@ __all__ = [
     "Role",
     "StoreConfig",
     "TelegramConfig",
+    "chat_shape_problem",
     "default_config_path",
     "load_config",
     "parse_config",

@@ -34,7 +34,7 @@ from gateway.errors import ConfigError
 BUILT_IN_NETWORKS = ("telegram",)
 """External networks hgw itself knows; partner networks are named in a config."""
 _MATRIX_USER = re.compile(r"@[^:\s]+:\S+")
-_MATRIX_ROOM = re.compile(r"![^:\s]+:\S+")
+_MATRIX_ROOM = re.compile(r"![^:\s]+(?::\S+)?")  # v12 room ids have no server
 _NUMERIC_ID = re.compile(r"-?\d{1,20}")
 _OS_USER = re.compile(r"os:(\S+)")
 _IDS = 'a Matrix id "@name:server", a Telegram id (digits)'

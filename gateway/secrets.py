@@ -70,10 +70,14 @@ def check_private(path: Path, *, key: str | None = None) -> os.stat_result:
         info = path.stat()
     except FileNotFoundError:
         raise SecretFileError(
-            "secret file does not exist",
+            "secret file does not exist", file=path, key=key, hint=_create_hint(path)
+        ) from None
+    except NotADirectoryError:
+        raise SecretFileError(
+            "secret file cannot exist: a part of its path is a file, not a directory",
             file=path,
             key=key,
-            hint=f"create it with: install -m 600 /dev/null {path} and write the secret into it",
+            hint="check the path",
         ) from None
     except PermissionError:
         raise SecretFileError(
@@ -90,6 +94,16 @@ def check_private(path: Path, *, key: str | None = None) -> os.stat_result:
             hint=f"run: chmod 600 {path}",
         )
     return info
+
+
+def _create_hint(path: Path) -> str:
+    """The commands that create a missing secret file — with its directory when that is
+    missing too: ``install -m 600 /dev/null DIR/file`` alone fails on a fresh machine."""
+    create = f"install -m 600 /dev/null {path}"
+    directory = path.parent
+    if not directory.exists():
+        create = f"install -d -m 700 {directory} && {create}"
+    return f"create it with: {create} and write the secret into it"
 
 
 def read_private_file(path: Path, *, key: str | None = None) -> str:

@@ -29,15 +29,60 @@ class SourceText:
         self._lines = text.splitlines()
 
     def line_of(self, dotted_key: str) -> int | None:
-        """Best-effort line of ``dotted_key``: its last component assigned or opened as a table."""
-        *_, last = dotted_key.split(".")
-        last = re.sub(r"\[\d+\]$", "", last)
-        assign = re.compile(rf"^\s*(?:\"{re.escape(last)}\"|{re.escape(last)})\s*=")
-        header = re.compile(rf"^\s*\[\[?\s*{re.escape(dotted_key.split('[')[0])}\s*\]\]?")
+        """Best-effort line of ``dotted_key`` (``links[1].external_chat``, ``matrix.homeserver``).
+
+        The key is looked up inside its own table: the second ``[[links]]`` entry, the
+        ``[matrix]`` section — a key that every link (or every Matrix section) has must not point
+        at the first one. Without a header for its table, the first assignment anywhere.
+        """
+        parts = dotted_key.split(".")
+        for cut in range(len(parts), 0, -1):
+            span = self._section(parts[:cut])
+            if span is None:
+                continue
+            start, end = span
+            rest = parts[cut:]
+            if not rest:
+                return start
+            found = self._assignment(rest[0], start, end)
+            return found if found is not None else start
+        return self._assignment(parts[-1], 0, len(self._lines) + 1)
+
+    def _section(self, table: list[str]) -> tuple[int, int] | None:
+        """Lines (1-based header, exclusive end) of a table; ``name[i]`` is its i-th entry."""
+        *outer, last = table
+        if any(_INDEX.search(part) for part in outer):
+            return None  # a table inside an array entry: not worth the bookkeeping
+        index_match = _INDEX.search(last)
+        index = int(index_match[1]) if index_match else 0
+        name = r"\s*\.\s*".join(re.escape(p) for p in [*outer, _INDEX.sub("", last)])
+        header = re.compile(rf"^\s*\[\[?\s*{name}\s*\]\]?\s*(?:#.*)?$")
+        seen = 0
         for number, line in enumerate(self._lines, start=1):
-            if assign.match(line) or header.match(line):
+            if header.match(line):
+                if seen == index:
+                    return number, self._section_end(number)
+                seen += 1
+        return None
+
+    def _section_end(self, header: int) -> int:
+        for number in range(header + 1, len(self._lines) + 1):
+            if _ANY_HEADER.match(self._lines[number - 1]):
+                return number
+        return len(self._lines) + 1
+
+    def _assignment(self, key: str, start: int, end: int) -> int | None:
+        """First line in ``(start, end)`` that assigns ``key`` (bare or quoted)."""
+        key = _INDEX.sub("", key)
+        assign = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|{re.escape(key)})\s*[=.]")
+        for number in range(start + 1, end):
+            if assign.match(self._lines[number - 1]):
                 return number
         return None
+
+
+_INDEX = re.compile(r"\[(\d+)\]$")
+_ANY_HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_\"'-]")
 
 
 class TableReader:
@@ -57,16 +102,57 @@ class TableReader:
             return self._prefix
         return f"{self._prefix}.{key}" if self._prefix else key
 
-    def error(self, key: str, reason: str, hint: str | None = None) -> ConfigError:
+    def error(
+        self, key: str, reason: str, hint: str | None = None, *, label: str | None = None
+    ) -> ConfigError:
+        """An error at ``key``'s line; ``label`` replaces the dotted key in the message."""
         dotted = self.key_path(key)
         line = self._source.line_of(dotted) if self._source else None
         return ConfigError(
             reason,
             file=self._source.path if self._source else None,
-            key=dotted,
+            key=label or dotted,
             line=line,
             hint=hint,
         )
+
+    @property
+    def label(self) -> str:
+        """How an admin sees this table in the file: ``[matrix]``, ``[[links]] #2``."""
+        index = _INDEX.search(self._prefix)
+        if index:
+            return f"[[{_INDEX.sub('', self._prefix)}]] #{int(index[1]) + 1}"
+        return f"[{self._prefix}]" if self._prefix else "top level"
+
+    def missing(
+        self,
+        key: str,
+        reason: str = "is required but missing",
+        hint: str | None = None,
+        *,
+        consequence: str | None = None,
+        alternatives: Sequence[str] = (),
+    ) -> ConfigError:
+        """``key`` (or one of ``alternatives``) is required and absent.
+
+        When a key nobody asked for looks like it — a typo — the error names the typo at its own
+        line and says what it costs (``consequence``, by default "KEY is required"): "is
+        required but missing" at the table header sends the admin looking for a line that is
+        not there.
+        """
+        wanted = (key, *alternatives)
+        strangers = [k for k in self._data if k not in self._seen and k not in wanted]
+        pairs = [(difflib.SequenceMatcher(None, w, s).ratio(), s, w) for s in strangers
+                 for w in wanted]  # fmt: skip
+        score, typo, meant = max(pairs, default=(0.0, "", ""))
+        if score >= 0.75:
+            return self.error(
+                typo,
+                f"unknown key {typo!r} — did you mean {meant!r}?",
+                consequence or f"{meant} is required",
+                label=self.label,
+            )
+        return self.error(key, reason, hint)
 
     # -- typed getters --------------------------------------------------------------------------
 
@@ -78,7 +164,7 @@ class TableReader:
         if key in self._data:
             return self._data[key]
         if default is _MISSING:
-            raise self.error(key, "is required but missing")
+            raise self.missing(key)
         return default
 
     def string(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] = ()) -> Any:
@@ -164,6 +250,21 @@ class TableReader:
     def raw(self, key: str, default: Any = _MISSING) -> Any:
         """The untouched value, for sections another module validates (``[policy]``)."""
         return self._get(key, default)
+
+    def reject_unknown(self, valid: Sequence[str], needs: Mapping[str, str] | None = None) -> None:
+        """Refuse keys outside ``valid`` before anything is read: a misspelt table (``[matirx]``)
+        must be named as the typo, not as the missing table it leaves behind. ``needs`` says
+        what depends on a valid key, for the hint when the typo's likely target is absent."""
+        for key in self._data:
+            if key in valid:
+                continue
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+            if not close:
+                raise self.error(key, "unknown key", f"valid keys here: {', '.join(valid)}")
+            hint = f"did you mean {close[0]!r}?"
+            if close[0] not in self._data and needs and close[0] in needs:
+                hint += f" {needs[close[0]]}"
+            raise self.error(key, "unknown key", hint)
 
     def finish(self) -> None:
         """Reject keys nobody read: a typo must be an error, not a silently ignored option."""

@@ -219,3 +219,174 @@ def test_policy_rule_naming_a_missing_link_or_network_is_refused(tmp_path: Path)
     )
     with pytest.raises(ConfigError, match=r"networks: no network 'telgram' is configured"):
         load_config(path, check_secrets=False)
+
+
+# -- issue 16 item 5: errors point at the line to fix -----------------------------------------
+
+TWO_LINKS = (
+    MINIMAL_MATRIX
+    + """
+[telegram]
+api_id = 1
+api_hash_env = "HGW_TEST_HASH"
+phone = "+70000000000"
+
+[partners.acme]
+homeserver = "https://matrix.acme.example"
+user_id = "@hgw:acme.example"
+password_env = "HGW_TEST_PW"
+
+[[links]]
+id = "first"
+internal_room = "!first:internal.test"
+external_network = "telegram"
+external_chat = "100"
+
+[[links]]
+id = "second"
+internal_room = "!second:internal.test"
+external_network = "telegram"
+external_chat = "200"
+"""
+)
+
+
+def second_link_to(network: str, chat: str) -> str:
+    """``TWO_LINKS`` with the second link pointing elsewhere."""
+    return TWO_LINKS.replace(
+        'external_network = "telegram"\nexternal_chat = "200"',
+        f'external_network = "{network}"\nexternal_chat = "{chat}"',
+    )
+
+
+def line_of(text: str, needle: str, nth: int = 0) -> int:
+    """1-based line of the ``nth`` line containing ``needle``."""
+    found = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return found[nth]
+
+
+def check_error(tmp_path: Path, text: str) -> str:
+    """The one-line error for ``text``, with the file name cut to ``config.toml``."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), check_secrets=False)
+    message = str(info.value)
+    assert "\n" not in message
+    return message.replace(str(tmp_path) + "/", "")
+
+
+def test_two_links_are_valid(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, TWO_LINKS), check_secrets=False)
+    assert [link.external.chat_id for link in config.links] == ["100", "200"]
+
+
+def test_an_error_in_the_second_link_points_at_its_own_line(tmp_path: Path) -> None:
+    text = TWO_LINKS.replace('"!second:internal.test"', '"second-room"')
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'internal_room', 1)}: links[1].internal_room: "
+        """'second-room' is not a Matrix room (write a room id "!id:server" ("!id" from room"""
+        ' version 12) or an alias "#name:server")'
+    )
+    text = TWO_LINKS.replace('id = "second"\n', "")
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, '[[links]]', 1)}: links[1].id: is required but missing"
+    )
+
+
+def test_a_typo_that_loses_a_required_key_is_named_at_its_line(tmp_path: Path) -> None:
+    text = TWO_LINKS.replace("homeserver = ", "homeserer = ", 1)
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'homeserer')}: [matrix]: unknown key 'homeserer'"
+        " — did you mean 'homeserver'? (homeserver is required)"
+    )
+    text = TWO_LINKS.replace('external_chat = "200"', 'externa_chat = "200"')
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'externa_chat')}: [[links]] #2: unknown key 'externa_chat'"
+        " — did you mean 'external_chat'? (external_chat is required)"
+    )
+    text = TWO_LINKS.replace("api_hash_env", "api_hsh_env")
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'api_hsh_env')}: [telegram]: unknown key 'api_hsh_env'"
+        " — did you mean 'api_hash_env'? (api_hash_env is required)"
+    )
+    text = TWO_LINKS.replace('password_env = "HGW_TEST_PW"', 'pasword_env = "HGW_TEST_PW"')
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'pasword_env')}: [partners.acme]: unknown key"
+        " 'pasword_env' — did you mean 'password_env'?"
+        " (the bot needs a password or an access token)"
+    )
+
+
+def test_a_misspelt_table_is_named_before_what_it_breaks(tmp_path: Path) -> None:
+    text = TWO_LINKS.replace("[matrix]", "[matirx]")
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, '[matirx]')}: matirx: unknown key (did you mean 'matrix'?"
+        " (without [matrix] the links have no internal network))"
+    )
+    text = TWO_LINKS.replace("[telegram]", "[telegarm]")
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, '[telegarm]')}: telegarm: unknown key (did you mean"
+        " 'telegram'? (without [telegram] the links to telegram have no account))"
+    )
+
+
+def test_a_link_to_an_unconfigured_network_points_at_that_link(tmp_path: Path) -> None:
+    text = second_link_to("acme", "!r:acme.example")
+    start = text.index("[telegram]")
+    text = text[:start] + text[text.index("[partners.acme]") :]
+    assert check_error(tmp_path, text) == (
+        f"config.toml:{line_of(text, 'external_network')}: links[0].external_network:"
+        " a link uses telegram but [telegram] is not configured"
+    )
+
+
+@pytest.mark.parametrize(
+    ("network", "chat", "expected"),
+    [
+        ("telegram", "not a chat!!", "'not a chat!!' is not a Telegram chat"),
+        ("telegram", "acme_supplier", "'acme_supplier' is not a Telegram chat"),
+        ("telegram", "+7 12", "'+7 12' is not a Telegram chat"),
+        ("telegram", "!room:internal.test", "'!room:internal.test' is not a Telegram chat"),
+        ("acme", "@acme_supplier", "'@acme_supplier' is not a Matrix room on acme"),
+        ("acme", "room", "'room' is not a Matrix room on acme"),
+        ("acme", "!has space", "'!has space' is not a Matrix room on acme"),
+    ],
+)
+def test_external_chat_must_have_the_shape_its_network_takes(
+    tmp_path: Path, network: str, chat: str, expected: str
+) -> None:
+    text = second_link_to(network, chat)
+    message = check_error(tmp_path, text)
+    assert message.startswith(
+        f"config.toml:{line_of(text, 'external_chat', 1)}: links[1].external_chat: {expected}"
+    )
+    assert "write " in message
+
+
+@pytest.mark.parametrize(
+    ("network", "chat"),
+    [
+        ("telegram", "123456789"),
+        ("telegram", "-1001234567890"),
+        ("telegram", "@acme_supplier"),
+        ("telegram", "https://t.me/acme_supplier"),
+        ("telegram", "t.me/acme_supplier"),
+        ("telegram", "+7 916 123-45-67"),
+        ("acme", "!room:acme.example"),
+        ("acme", "#sales:acme.example"),
+        ("acme", "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"),  # room version 12: no server
+    ],
+)
+def test_external_chat_shapes_the_bridges_accept(tmp_path: Path, network: str, chat: str) -> None:
+    text = second_link_to(network, chat)
+    assert load_config(write(tmp_path, text), check_secrets=False).links[1].external.chat_id == chat
+
+
+def test_missing_secret_in_a_missing_directory_says_to_create_both(tmp_path: Path) -> None:
+    text = MINIMAL_MATRIX.replace('password_file = "secret"', 'password_file = "secrets/pw"')
+    with pytest.raises(SecretFileError) as info:
+        load_config(write(tmp_path, text))
+    directory = tmp_path / "secrets"
+    assert info.value.hint == (
+        f"create it with: install -d -m 700 {directory} && install -m 600 /dev/null"
+        f" {directory / 'pw'} and write the secret into it"
+    )
