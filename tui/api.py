@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from gateway.control.client import ControlClient
 from gateway.control.client import ControlError as ApiError
+from gateway.inert import inert
 
 StateCallback = Callable[[bool, str], None]
 
@@ -39,7 +40,13 @@ def open_api(path: Path, on_state: StateCallback) -> ControlApi:
 
 
 def describe(err: BaseException) -> str:
-    """One line for a human: the server's own refusal message, or what went wrong locally."""
+    """One line for a human: the server's own refusal message, or what went wrong locally.
+
+    Made inert (gateway/inert.py): a refusal may quote a network's own error text."""
+    return inert(_describe(err))
+
+
+def _describe(err: BaseException) -> str:
     if isinstance(err, ApiError):
         data = getattr(err, "data", None)
         reason = data.get("reason") if isinstance(data, dict) else None

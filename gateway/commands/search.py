@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import UTC, datetime
 
 from gateway.commands import (
@@ -14,6 +15,7 @@ from gateway.commands import (
     config_from,
     run_async,
 )
+from gateway.inert import inert, inert_json
 from gateway.store import SearchHit, Store
 
 
@@ -51,17 +53,20 @@ def run_search(args: argparse.Namespace) -> int:
             return await store.search(query, limit=args.limit, network=args.network)
 
     hits = run_async(search)
+    terminal = sys.stdout.isatty()
     for hit in hits:
         if args.json:
-            print(json.dumps(_as_dict(hit), ensure_ascii=False))
+            # Piped: the exact JSON. To a terminal: the same data, unsafe characters \u-escaped.
+            line = json.dumps(_as_dict(hit), ensure_ascii=False)
+            print(inert_json(line) if terminal else line)
         else:
+            # Lines for a human are always inert (gateway/inert.py): partners wrote them.
             when = datetime.fromtimestamp(hit.sent_at / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-            chat = hit.chat_title or hit.chat_id
+            chat = inert(hit.chat_title or hit.chat_id)
             arrow = "→" if hit.direction == "outbound" else "←"
-            who = hit.sender_name or "?"
-            print(
-                f"{when}  {hit.network:<8} {chat} {arrow} {who}: {hit.snippet}  #{hit.message_id}"
-            )
+            who = inert(hit.sender_name or "?")
+            snippet = " ".join(inert(hit.snippet, keep="\n\t").split())
+            print(f"{when}  {hit.network:<8} {chat} {arrow} {who}: {snippet}  #{hit.message_id}")
     if not hits and not args.json:
         print(f"no messages match {query!r}")
     return EXIT_OK if hits else EXIT_FAILED

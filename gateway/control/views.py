@@ -380,7 +380,11 @@ def _conversation(
         "link_id": link.id,
         "title": link.external.title or link.internal.title or link.id,
         "network": link.external.network,
-        "internal": {"network": link.internal.network, "chat_id": link.internal.chat_id},
+        "internal": {
+            "network": link.internal.network,
+            "chat_id": link.internal.chat_id,
+            "title": link.internal.title,  # the link's `name`: what the header calls the room
+        },
         "external": {
             "network": link.external.network,
             "chat_id": link.external.chat_id,

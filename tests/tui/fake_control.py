@@ -50,7 +50,8 @@ class FakeControl:
             link_id = partner.split()[0].lower()
             self.conversations.append({
                 "link_id": link_id, "title": partner, "network": NETWORKS[i % 4],
-                "internal": {"network": "matrix", "chat_id": f"!{link_id}:internal.test"},
+                "internal": {"network": "matrix", "chat_id": f"!{link_id}:internal.test",
+                             "title": f"{partner.split()[0]} team"},
                 "external": {"network": NETWORKS[i % 4], "chat_id": str(100 + i),
                              "title": partner},
                 "last": None, "unread": [3, 0, 1, 0, 0, 2, 0, 0][i], "mentions": 1 if i == 0 else 0,
@@ -204,8 +205,8 @@ class FakeControl:
                 if all(w in m["text"].casefold() for w in words)]  # fmt: skip
         return hits[:limit]
 
-    def m_approvals_list(self, state: str | None = None) -> Any:
-        return [a for a in self.approvals if state is None or a["state"] == state]
+    def m_approvals_list(self, state: str = "pending") -> Any:
+        return [a for a in self.approvals if state == "all" or a["state"] == state]
 
     def m_approvals_approve(self, id: int) -> Any:
         approval = next(a for a in self.approvals if a["id"] == id)

@@ -106,18 +106,26 @@ class ApprovalsScreen(HgwScreen):
     @work(exclusive=True, group="approvals-load")
     async def load(self) -> None:
         try:
-            params = {"state": "pending"} if self.pending_only else {}
-            approvals = await self.api.call("approvals.list", **params)
+            # the daemon's default is "pending": "all" must be asked for by name
+            state = "pending" if self.pending_only else "all"
+            approvals = await self.api.call("approvals.list", state=state)
         except Exception as err:
             self.failed(err, "Approvals")
             return
         self.approvals = {str(a["id"]): a for a in approvals}
         self.table.replace_rows([(key, row(a)) for key, a in self.approvals.items()])
-        shown = "pending" if self.pending_only else "all"
+        self._retitle()
+
+    def _retitle(self) -> None:
+        """Counts from the rows shown, so a decision (ours or a live event) updates them: the
+        pending view keeps a decided row (with its new state) but no longer counts it."""
+        pending = sum(1 for a in self.approvals.values() if a.get("state") == "pending")
+        if self.pending_only:
+            shown = f"pending ({pending})"
+        else:
+            shown = f"all ({len(self.approvals)}), {pending} pending"
         keys = "  ·  a approve  x reject  o override" if self.check_action("approve", ()) else ""
-        self.query_one("#approvals-title", Static).update(
-            f"Approvals — {shown} ({len(approvals)}){keys}"
-        )
+        self.query_one("#approvals-title", Static).update(f"Approvals — {shown}{keys}")
 
     def on_api_event(self, params: dict[str, Any]) -> None:
         if params.get("topic") == "approval" and (approval := params.get("approval")):
@@ -127,6 +135,7 @@ class ApprovalsScreen(HgwScreen):
         key = str(approval["id"])
         self.approvals[key] = approval
         self.table.upsert(key, row(approval))
+        self._retitle()
 
     def _selected(self) -> dict[str, Any] | None:
         key = self.table.current_key

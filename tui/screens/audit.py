@@ -11,6 +11,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from gateway.secrets import open_private_for_writing
@@ -21,6 +22,8 @@ from tui.widgets.table import KeyTable
 from .base import HgwScreen
 
 PAGE = 100
+TAIL_DEBOUNCE = 0.5
+"""Seconds of quiet after a live event before the newest records are read."""
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
@@ -42,14 +45,17 @@ class AuditScreen(HgwScreen):
         ),
         Binding("m", "more", "More", id="audit.more", tooltip="Load the next page"),
         Binding("x", "export", "Export", id="audit.export", tooltip="Write JSON lines to a file"),
+        Binding("r", "refresh", "Refresh", id="audit.refresh", tooltip="Read the log again"),
     ]
     ACTION_METHODS: ClassVar[dict[str, str]] = {
         "verify": "audit.verify",
         "more": "audit.page",
         "export": "audit.page",
+        "refresh": "audit.page",
     }
     PALETTE: ClassVar[list[tuple[str, str, str]]] = [
         ("Audit: verify the chain", "Detect edited, removed or reordered records", "verify"),
+        ("Audit: refresh", "Read the log again from the first record", "refresh"),
         ("Audit: load more", "Next page of records", "more"),
         ("Audit: export", "Write the whole log as JSON lines", "export"),
     ]
@@ -60,6 +66,9 @@ class AuditScreen(HgwScreen):
         self.more = False
         self.count = 0
         self.verdict = ""
+        self._tail_timer: Timer | None = None
+        self._loaded = False
+        """A first page arrived: from then on newer records are read as a tail."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
@@ -84,6 +93,7 @@ class AuditScreen(HgwScreen):
             return
         self.table.clear()
         self.last_seq, self.more, self.count = None, False, 0
+        self._loaded = False
         self.load_page()
 
     def _title(self, extra: str = "") -> None:
@@ -119,7 +129,31 @@ class AuditScreen(HgwScreen):
             self.last_seq = record["seq"]
         self.count = self.table.row_count
         self.more = bool(page.get("more"))
+        self._loaded = True
         self._title()
+
+    def action_refresh(self) -> None:
+        self.resync()
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen: what was logged meanwhile is added at the end."""
+        self.load_tail()
+
+    def on_api_event(self, params: dict[str, Any]) -> None:
+        """The daemon has no audit topic (control-API gap), but routed messages and approval
+        decisions are what it logs: each such event asks for the records after the last one
+        shown, debounced so a burst of messages is one call."""
+        if params.get("topic") not in ("message", "approval"):
+            return
+        if self._tail_timer is not None:
+            self._tail_timer.stop()
+        self._tail_timer = self.set_timer(TAIL_DEBOUNCE, self.load_tail)
+
+    def load_tail(self) -> None:
+        """Records newer than the last one shown — only when the end of the log is loaded
+        (otherwise paging down reaches them anyway)."""
+        if self._loaded and not self.more and self.check_action("more", ()):
+            self.load_page()
 
     @on(DataTable.RowHighlighted, "#audit")
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
@@ -140,6 +174,8 @@ class AuditScreen(HgwScreen):
             self.failed(err, "Audit verify")
             self.verdict = ""
             return
+        if (result.get("records") or 0) > self.count:
+            self.load_tail()  # verify counted records this view has not read yet
         if result.get("ok"):
             self.verdict = f"[green]✓ chain intact ({result.get('records')} records)[/]"
         else:

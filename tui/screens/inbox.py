@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from gateway.inert import inert
 from gateway.memory import settle_long_lived
 from tui.format import badge
 from tui.widgets.composer import PLACEHOLDER, Composer, rule_names
@@ -24,6 +25,13 @@ HISTORY_PAGE = 100
 SKELETON_AFTER = 0.3
 """Seconds to wait for the full conversation list before showing names from ``links.list``."""
 CONTEXT = 50
+
+
+def chat_name(chat: dict[str, Any]) -> str:
+    """What a person calls one side of a link: its title (the link's ``name`` for the room, the
+    chat's own title for the partner), else the id it was linked by — an alias or @username as
+    often as not; a raw ``!AbCd:server`` only when nothing else is known."""
+    return str(chat.get("title") or chat.get("chat_id") or "?")
 
 
 class InboxScreen(HgwScreen):
@@ -201,7 +209,14 @@ class InboxScreen(HgwScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.conversation_list.focus()
+        """Enter opens the highlighted match (one Enter, as in a search box); with nothing to
+        open — no match, or it is open already — it only goes back to the list."""
+        current = self.conversation_list.current
+        if current is None or current["link_id"] == self.open_link:
+            self.conversation_list.focus()
+            return
+        self.open_conversation(current["link_id"])
+        self.timeline.focus()
 
     @on(ConversationList.Chosen)
     def _chosen(self, event: ConversationList.Chosen) -> None:
@@ -215,13 +230,16 @@ class InboxScreen(HgwScreen):
         conversation = self._conversation(link_id) or {"link_id": link_id}
         title = Text()
         title.append_text(badge(conversation.get("network", "?")))
-        title.append(f" {conversation.get('title') or link_id}", "bold")
+        name = conversation.get("title") or link_id
+        title.append(f" {inert(name)}", "bold")
         external = conversation.get("external") or {}
         internal = conversation.get("internal") or {}
         if external:
+            partner = chat_name(external)
+            partner = "" if partner == name else f" {inert(partner)}"  # said once is enough
             title.append(
-                f"  {external.get('network')} {external.get('chat_id')} ⇄ "
-                f"{internal.get('network')} {internal.get('chat_id')}",
+                f"  {external.get('network')}{partner} ⇄ "
+                f"{internal.get('network')} {inert(chat_name(internal))}",
                 "dim",
             )
         self._title = title
@@ -334,10 +352,28 @@ class InboxScreen(HgwScreen):
         message = self.timeline.current
         if message is None:
             return
-        if message.get("direction") != "outbound":
+        if not self._own(message):
             self.notify("Only your own messages can be edited", severity="warning")
             return
         self.composer.start_edit(message)
+
+    def _own(self, message: dict[str, Any]) -> bool:
+        """Written by this user through hgw (``os:USER``, as the daemon records it): a partner's
+        message, or a colleague's sent from Element, is outbound or not — never editable here."""
+        user = self.app.user  # type: ignore[attr-defined]
+        return user is not None and message.get("sender_id") == f"os:{user}"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``e`` is offered only on one's own message (the footer follows the cursor)."""
+        if action == "edit":
+            message = self.timeline.current if self.is_mounted else None
+            if message is None or not self._own(message):
+                return False
+        return super().check_action(action, parameters)
+
+    @on(Timeline.Selected)
+    def _message_selected(self) -> None:
+        self.refresh_bindings()
 
     @on(Composer.Submitted)
     def _submit(self, event: Composer.Submitted) -> None:

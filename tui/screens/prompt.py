@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from gateway.inert import inert
 
 
 class FormPrompt(ModalScreen[dict[str, str] | None]):
@@ -42,7 +45,8 @@ class FormPrompt(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            # the title may quote a chat id or a rule name: plain inert text, not markup
+            yield Label(Text(inert(self.title_text)), classes="title")
             for name, label in self.fields.items():
                 yield Label(label)
                 yield Input(self.values.get(name, ""), id=f"field-{name}")

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from gateway.inert import inert
 from tui.format import stamp
 from tui.messages import OpenMessage
 from tui.widgets.table import KeyTable
@@ -22,8 +23,10 @@ DEBOUNCE_SECONDS = 0.4
 
 
 def snippet(hit: dict[str, Any]) -> Text:
-    """The daemon's snippet with its ``[matched words]`` shown highlighted, on one line."""
-    text = " ".join((hit.get("snippet") or hit.get("text") or "").split())[:120]
+    """The daemon's snippet with its ``[matched words]`` shown highlighted, on one line; the
+    message's own text made inert first (gateway/inert.py)."""
+    text = inert(hit.get("snippet") or hit.get("text") or "", keep="\n\t")
+    text = " ".join(text.split())[:120]
     out = Text()
     for n, part in enumerate(re.split(r"\[([^\]]*)\]", text)):
         out.append(part, "bold reverse" if n % 2 else "")

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
+from gateway.inert import inert
 from tui.api import describe
 
 DEBOUNCE_SECONDS = 0.3
@@ -29,21 +30,52 @@ def rule_names(rules: Any) -> list[str]:
     return [r if isinstance(r, str) else str(r.get("name") or r.get("rule")) for r in rules or ()]
 
 
+def rules_by_action(result: dict[str, Any]) -> dict[str, list[str]]:
+    """The enforced rules that matched, grouped by what each would do on its own.
+
+    ``rules`` of a ``policy.test`` result lists every matching rule whatever its action; the
+    per-rule action is in ``matches`` (simulated rules left out: they enforce nothing).
+    """
+    grouped: dict[str, list[str]] = {}
+    for match in result.get("matches") or ():
+        if not match.get("simulated") and match.get("rule"):
+            grouped.setdefault(str(match.get("action")), []).append(str(match["rule"]))
+    return grouped
+
+
 def verdict_text(result: dict[str, Any]) -> Text:
-    """ "this will be held by rule X" and friends, from a ``policy.test`` result."""
+    """ "this will be held by rule X" and friends, from a ``policy.test`` result.
+
+    Only the rules whose own action is the decision are named in it: a hold rule listed under
+    "will be blocked" reads as if it blocked. The other matches follow, each with its action.
+    """
     action = result.get("action", "allow")
-    rules = ", ".join(rule_names(result.get("rules"))) or "the policy"
+    grouped = rules_by_action(result)
+    deciding = grouped.pop(action, None) or ([] if grouped else rule_names(result.get("rules")))
+    rules = ", ".join(deciding) or "the policy"
     kinds = sorted({f.get("kind", "?") for f in result.get("findings") or ()})
     found = f" (found: {', '.join(kinds)})" if kinds else ""
     if action == "block":
-        return Text(f"⛔ this will be blocked by rule {rules}{found}", "bold red")
-    if action == "hold":
-        return Text(f"⏸ this will be held by rule {rules} for approval{found}", "bold yellow")
-    if action == "redact":
-        return Text(f"✂ parts will be redacted by rule {rules}{found}", "#e0a060")
-    if action == "notify":
-        return Text(f"✓ allowed; admins are notified by rule {rules}{found}", "green")
-    return Text("✓ policy allows this message", "green")
+        line = Text(f"⛔ this will be blocked by rule {rules}{found}", "bold red")
+    elif action == "hold":
+        line = Text(f"⏸ this will be held by rule {rules} for approval{found}", "bold yellow")
+    elif action == "redact":
+        line = Text(f"✂ parts will be redacted by rule {rules}{found}", "#e0a060")
+    elif action == "notify":
+        line = Text(f"✓ allowed; admins are notified by rule {rules}{found}", "green")
+    else:
+        line = Text("✓ policy allows this message", "green")
+    others = "; ".join(
+        f"{ACTION_WORDS.get(other, other)} by {', '.join(names)}"
+        for other, names in grouped.items()
+    )
+    if others:
+        line.append(f"  · also matched: {others}", "dim")
+    return line
+
+
+ACTION_WORDS = {"block": "blocked", "hold": "held", "redact": "redacted", "notify": "notify",
+                "allow": "allowed"}  # fmt: skip
 
 
 class MessageInput(TextArea):
@@ -124,10 +156,9 @@ class Composer(Vertical):
 
     def start_reply(self, message: dict[str, Any]) -> None:
         self.edit_of, self.reply_to = None, message
-        who = message.get("sender_name") or "?"
-        self._show_context(
-            f"↳ replying to {who}: {' '.join((message.get('text') or '').split())[:60]}"
-        )
+        who = inert(message.get("sender_name") or "?")
+        quoted = " ".join(inert(message.get("text") or "", keep="\n\t").split())[:60]
+        self._show_context(f"↳ replying to {who}: {quoted}")
         self.input.focus()
 
     def start_edit(self, message: dict[str, Any]) -> None:
@@ -189,4 +220,4 @@ class Composer(Vertical):
         self.action_cancel()
 
 
-__all__ = ["Composer", "rule_names", "verdict_text"]
+__all__ = ["Composer", "rule_names", "rules_by_action", "verdict_text"]

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from gateway.inert import inert
 from tui.format import badge, clock
 from tui.widgets.rowlist import RowList, list_bindings
 
@@ -56,7 +57,7 @@ class ConversationList(RowList[Conversation]):
         title = Text()
         title.append_text(badge(item.get("network", "?")))
         title.append(" ")
-        name = item.get("title") or item["link_id"]
+        name = inert(item.get("title") or item["link_id"])  # a partner's chat title: network text
         counts = Text()
         if unread := item.get("unread"):
             counts.append(f" {unread} new", "bold cyan")
@@ -75,8 +76,9 @@ class ConversationList(RowList[Conversation]):
         if last:
             preview.append(clock(last.get("at")) + " ", "dim")
             if sender := last.get("sender_name"):
-                preview.append(f"{sender}: ", "dim italic")
-            preview.append(" ".join(str(last.get("preview") or "").split()), "dim")
+                preview.append(f"{inert(sender)}: ", "dim italic")
+            text = inert(str(last.get("preview") or ""), keep="\n\t")
+            preview.append(" ".join(text.split()), "dim")
         elif item.get("partial"):
             preview.append("…", "dim")
         else:

@@ -25,6 +25,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gateway.inert import inert
+
 T = TypeVar("T")
 
 
@@ -41,9 +43,13 @@ def list_bindings(prefix: str) -> list[BindingType]:
 
 
 def text_strip(text: Text, width: int, style: Style) -> Strip:
-    """One line of rich text cut or padded to ``width`` cells, on ``style``."""
+    """One line of rich text cut or padded to ``width`` cells, on ``style``.
+
+    The last door before the terminal for every list and timeline line: whatever a caller
+    forgot to make inert (gateway/inert.py) is made so here (a no-op scan for clean text).
+    """
     segments = [
-        Segment(seg.text, style + seg.style if seg.style else style)
+        Segment(inert(seg.text), style + seg.style if seg.style else style)
         for seg in text.render(_CONSOLE)
         if seg.text != "\n"
     ]

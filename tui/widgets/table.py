@@ -11,10 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
+from gateway.inert import inert
+
 
 def cell(value: Any) -> Any:
-    """User content is never markup: a str becomes plain Text (a snippet's "[word]" stays)."""
-    return Text(value) if isinstance(value, str) else value
+    """User content is never markup: a str becomes plain Text (a snippet's "[word]" stays),
+    made inert first (gateway/inert.py) — every table cell that holds network text (senders,
+    previews, reasons, errors, audit details) passes here."""
+    return Text(inert(value)) if isinstance(value, str) else value
 
 
 class KeyTable(DataTable[Any]):

@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gateway.inert import inert, inert_offsets
 from gateway.memory import settle_long_lived
 from tui.api import describe
 from tui.format import clock, size
@@ -52,7 +53,7 @@ def policy_marker(message: MessageView) -> Text:
     """The policy outcome as the reader should see it next to the message."""
     policy = message.get("policy") or {}
     action = policy.get("action")
-    rules = ", ".join(policy.get("rules") or []) or "?"
+    rules = inert(", ".join(policy.get("rules") or []) or "?")
     if action == "block":
         return Text(f" [blocked by {rules}]", "bold red")
     if action == "hold":
@@ -74,7 +75,7 @@ def delivery_marker(message: MessageView) -> Text:
     if state == "pending":
         return Text(" … sending", "dim")
     if state == "failed":
-        return Text(f" ✗ failed: {delivery.get('error') or 'unknown'}", "bold red")
+        return Text(f" ✗ failed: {inert(delivery.get('error') or 'unknown')}", "bold red")
     if state and state != "held":  # a held message already says so in its policy marker
         return Text(f" {state}", "dim")
     return Text()
@@ -263,7 +264,8 @@ class Timeline(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width - GUTTER, 8)
 
     def _height(self, message: MessageView, width: int) -> int:
-        body = 1 if message.get("deleted") else text_rows(message.get("text") or "", width)
+        text = inert(message.get("text") or "", keep="\n")  # what _body draws, stand-ins and all
+        body = 1 if message.get("deleted") else text_rows(text, width)
         return (
             1 + (1 if message.get("reply_to") else 0) + body + len(message.get("attachments") or ())
         )
@@ -329,8 +331,9 @@ class Timeline(ScrollView, can_focus=True):
         if reply_to := message.get("reply_to"):
             target = self._position(reply_to)
             quoted = self.messages[target] if target is not None else None
-            who = (quoted or {}).get("sender_name") or f"#{reply_to}"
-            preview = " ".join(((quoted or {}).get("text") or "").split())[:60]
+            who = inert((quoted or {}).get("sender_name") or f"#{reply_to}")
+            quoted_text = inert((quoted or {}).get("text") or "", keep="\n\t")
+            preview = " ".join(quoted_text.split())[:60]
             lines.append(Text(f"  ↳ {who}: {preview}", "dim italic"))
         if message.get("deleted"):
             lines.append(Text("  (message deleted)", "dim italic"))
@@ -349,7 +352,8 @@ class Timeline(ScrollView, can_focus=True):
         for attachment in message.get("attachments") or ():
             lines.append(
                 Text(
-                    f"  [file] {attachment.get('name')} {attachment.get('mime') or ''} "
+                    f"  [file] {inert(str(attachment.get('name')))} "
+                    f"{inert(attachment.get('mime') or '')} "
                     f"{size(attachment.get('size'))}",
                     "#6fa8ff",
                 )
@@ -362,7 +366,7 @@ class Timeline(ScrollView, can_focus=True):
         inbound = message.get("direction") == "inbound"
         header.append(" ← " if inbound else " → ", "dim")
         header.append(
-            message.get("sender_name") or message.get("sender_id") or "?",
+            inert(message.get("sender_name") or message.get("sender_id") or "?"),
             "bold cyan" if inbound else "bold green",
         )
         if message.get("kind") == "notice":
@@ -375,12 +379,15 @@ class Timeline(ScrollView, can_focus=True):
         return header
 
     def _body(self, message: MessageView) -> Text:
-        text = Text(message.get("text") or "")
+        # Network text, shown inert (gateway/inert.py) and as Text, never parsed as markup;
+        # spans and findings count code points of the original, ``where`` moves them along.
+        plain, where = inert_offsets(message.get("text") or "", keep="\n")
+        text = Text(plain)
         for offset, length, kind, _extra in message.get("spans") or ():
             if style := SPAN_STYLES.get(kind):
-                text.stylize(style, offset, offset + length)
+                text.stylize(style, where(offset), where(offset + length))
         for start, end in self._findings.get(message["id"], ()):
-            text.stylize(Style(color="black", bgcolor="#e0a060"), start, end)
+            text.stylize(Style(color="black", bgcolor="#e0a060"), where(start), where(end))
         return text
 
     def mark_findings(self, message_id: int, ranges: list[tuple[int, int]]) -> None:
