@@ -29,6 +29,7 @@ from typing import Any
 
 from gateway import reception
 from gateway.approvals import ApprovalQueue
+from gateway.audit_guard import AuditGuard
 from gateway.config import Config, load_config
 from gateway.control.hub import EventHub
 from gateway.dispatch import Dispatcher
@@ -173,6 +174,7 @@ class Daemon:
         self.started_at = datetime.now(UTC)
         self.last_reload_error: str | None = None
         """Why the last SIGHUP reload was refused (``None`` after a good one), for ``status``."""
+        self.audit_guard: AuditGuard | None = None
 
     def is_management(self, chat: ChatRef) -> bool:
         """Whether ``chat`` is the management room, configured by id or by alias."""
@@ -194,8 +196,12 @@ class Daemon:
 
     async def _run(self) -> None:
         config = self.config
+        new_store = not config.store.path.expanduser().exists()
         self.store = await Store.connect(config.store.path, synchronous=config.store.synchronous)
         try:
+            key_file = config.store.audit_key_file or config.store.path.with_name("audit.key")
+            self.audit_guard = AuditGuard(self.store, key_file)
+            await self.audit_guard.open(new_store=new_store)  # before anything can append
             await self.policy_source.load(self.store)  # a policy set through the control API
             config = self.config = self.policy_source.apply(config)
             self._make_judge = await remembering(self._make_judge, self.store, config)
@@ -223,6 +229,7 @@ class Daemon:
             if recovered:
                 log.warning("routed %d messages left unrouted by an earlier crash", recovered)
             await self.dispatcher.start()
+            self.audit_guard.watch(self.notify_admins)
             self.routing_ready.set()
             await self._start_control()
             self._install_signals()
@@ -263,6 +270,8 @@ class Daemon:
                 await bridge.stop()
             except Exception:
                 log.exception("%s bridge did not stop cleanly", network)
+        if self.audit_guard is not None:
+            await self.audit_guard.close()
         await self.store.close()
         log.info("hgw stopped")
 
@@ -315,10 +324,13 @@ class Daemon:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         self.last_reload_error = f"{at}: {error}"
         self.hub.publish("status")
+        self.notify_admins(f"⚠ Config reload refused; the running config stays in force: {error}")
+
+    def notify_admins(self, text: str) -> None:
+        """Post ``text`` as a notice in the management room, if one is configured."""
         room = self.router.admin_room
         if room is None:
             return
-        text = f"⚠ Config reload refused; the running config stays in force: {error}"
 
         async def post(conn: Any) -> None:
             payload = {"text": text, "kind": MessageKind.NOTICE.value, "accepted_at": now_ms()}
@@ -328,7 +340,7 @@ class Daemon:
             await self.store.write(post)
             self.dispatcher.wake(room)
 
-        task = asyncio.create_task(notify(), name="reload-notice")
+        task = asyncio.create_task(notify(), name="admin-notice")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -19,8 +19,11 @@ from gateway.commands import (
     run_async,
 )
 from gateway.errors import HgwError
+from gateway.inert import inert, inert_json
 from gateway.secrets import open_private_for_writing
 from gateway.store import AuditRecord, ChainReport, Store
+from gateway.store.anchor import read_key
+from gateway.store.audit import verify_chain
 
 CSV_COLUMNS = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
 
@@ -36,11 +39,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify = sub.add_parser(
         "verify",
         help="check the whole chain; exit 1 and name the first bad record if it was tampered with",
-        description="Walk the chain from the first record; report the first one that does not fit.",
-        epilog="example:\n  hgw audit verify -c /etc/hgw/config.toml",
+        description=(
+            "Walk the chain from the first record; report the first one that does not fit.\n"
+            "With the key file ([store] audit_key_file) the chain's end is checked against its\n"
+            "authenticated head too, so records cut from the end are found; without it, it\n"
+            "says so. Breaks the daemon found at start-up (audit.gap records) fail it as well."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hgw audit verify -c /etc/hgw/config.toml\n"
+            "  hgw audit verify --accept-gaps-through 1234   # gaps up to 1234 were investigated"
+        ),
         formatter_class=HelpFormatter,
     )
     add_config_option(verify)
+    verify.add_argument(
+        "--accept-gaps-through",
+        type=int,
+        default=0,
+        metavar="SEQ",
+        help="list audit.gap records up to SEQ but do not fail on them (investigated already)",
+    )
     verify.set_defaults(func=run_verify)
 
     export = sub.add_parser(
@@ -78,31 +97,57 @@ def _parse_since(text: str) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     config = config_from(args)
+    key_file = config.store.audit_key_file or config.store.path.with_name("audit.key")
+    key = read_key(key_file) if key_file.exists() else None
 
     async def verify() -> ChainReport:
         async with Store.open(config.store.path, create=False) as store:
-            return await store.verify_audit()
+            return await verify_chain(store.reader, key=key)
 
     report = run_async(verify)
-    if report.ok:
-        print(f"audit chain OK: {report.records} records")
-        return EXIT_OK
-    print(f"audit chain BROKEN at record {report.first_bad_seq}: {report.problem}", file=sys.stderr)
-    print(f"({report.records} records before it verified)", file=sys.stderr)
-    return EXIT_FAILED
+    for seq, problem in report.gaps:
+        accepted = " (accepted)" if seq <= args.accept_gaps_through else ""
+        print(f"audit gap recorded by the daemon in record {seq}{accepted}: {problem}")
+    open_gaps = [seq for seq, _ in report.gaps if seq > args.accept_gaps_through]
+    if not report.ok:
+        print(
+            f"audit chain BROKEN at record {report.first_bad_seq}: {report.problem}",
+            file=sys.stderr,
+        )
+        print(f"({report.records} records before it verified)", file=sys.stderr)
+        return EXIT_FAILED
+    if report.anchor_checked:
+        print(f"audit chain OK: {report.records} records, its end matches the authenticated head")
+    else:
+        print(f"audit chain OK: {report.records} records (the chain only)")
+        print(
+            f"warning: ONLY THE CHAIN was checked: the key file {key_file} is missing, so"
+            " records cut from the end would not show; run where [store] audit_key_file is",
+            file=sys.stderr,
+        )
+    if open_gaps:
+        print(
+            f"audit log NOT intact: {len(open_gaps)} gap(s) recorded (records {open_gaps});"
+            " investigate, then pass --accept-gaps-through to acknowledge them",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def run_export(args: argparse.Namespace) -> int:
     config = config_from(args)
 
     async def export(out: TextIO) -> int:
+        # A file or a pipe gets the records exactly; a terminal gets them inert (invariant 6).
+        terminal = out.isatty()
         count = 0
         writer = csv.writer(out) if args.format == "csv" else None
         if writer:
             writer.writerow(CSV_COLUMNS)
         async with Store.open(config.store.path, create=False) as store:
             async for record in store.audit_records(since_ms=args.since):
-                _write(record, out, writer)
+                _write(record, out, writer, terminal=terminal)
                 count += 1
         return count
 
@@ -119,10 +164,16 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write(record: AuditRecord, out: TextIO, writer: Any) -> None:
+def _write(record: AuditRecord, out: TextIO, writer: Any, *, terminal: bool = False) -> None:
+    """One record; for a terminal JSON keeps its data with unsafe characters \\u-escaped and
+    CSV cells (which have no escapes) show them as stand-ins (gateway/inert.py)."""
     row = record.as_dict()
     if writer is None:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        line = json.dumps(row, ensure_ascii=False)
+        out.write((inert_json(line) if terminal else line) + "\n")
     else:
         row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
-        writer.writerow([row[column] for column in CSV_COLUMNS])
+        cells = [row[column] for column in CSV_COLUMNS]
+        if terminal:
+            cells = [inert(cell, keep="\n") if isinstance(cell, str) else cell for cell in cells]
+        writer.writerow(cells)

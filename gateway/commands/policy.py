@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from gateway.commands import EXIT_OK, HelpFormatter, add_config_option
 from gateway.config import Config, load_config
 from gateway.errors import HgwError
+from gateway.inert import inert, inert_json
 from gateway.model import (
     Attachment,
     Direction,
@@ -140,8 +141,8 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.text is not None:
         findings = scan(args.text, detectors=policy.detectors)
         if args.json:
-            print(json.dumps(_result(None, findings), ensure_ascii=False))
-        else:
+            print(json.dumps(_result(None, findings), ensure_ascii=False))  # kinds and offsets
+        else:  # the match as a repr: escapes, controls and bidi already show as \x1b, \u202e
             for f in findings:
                 where = f"{f.start:>5}-{f.end:<5}"
                 print(f"{f.kind:<16} {where} {f.confidence:.2f}  {args.text[f.start : f.end]!r}")
@@ -149,10 +150,12 @@ def run_scan(args: argparse.Namespace) -> int:
                 print("no findings")
         return EXIT_OK
     source = sys.stdin if args.jsonl == "-" else _open(Path(args.jsonl))
+    terminal = sys.stdout.isatty()
     try:
         for record_id, text in _records(source, args.jsonl):
             findings = scan(text, detectors=policy.detectors)
-            sys.stdout.write(json.dumps(_result(record_id, findings), ensure_ascii=False) + "\n")
+            line = json.dumps(_result(record_id, findings), ensure_ascii=False)
+            sys.stdout.write((inert_json(line) if terminal else line) + "\n")  # ids are echoed
     finally:
         if source is not sys.stdin:
             source.close()
@@ -213,9 +216,10 @@ def run_test(args: argparse.Namespace) -> int:
     if args.json:
         data = decision.as_dict()
         data["text"] = decision.text
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(describe(decision))
+        document = json.dumps(data, ensure_ascii=False, indent=2)
+        print(inert_json(document) if sys.stdout.isatty() else document)
+    else:  # echoes the text (perhaps pasted from a partner) and file names: shown inert
+        print(inert(describe(decision), keep="\n\t"))
     return EXIT_OK
 
 

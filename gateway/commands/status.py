@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.commands import EXIT_FAILED, EXIT_OK, HelpFormatter, add_config_option, config_from
 from gateway.config import default_config_path
+from gateway.inert import inert, inert_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,14 +56,16 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"hgw: {err.message}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps(status, ensure_ascii=False, indent=2))
+        document = json.dumps(status, ensure_ascii=False, indent=2)
+        print(inert_json(document) if sys.stdout.isatty() else document)
     else:
         print(render(status))
     return EXIT_OK
 
 
 def render(status: dict[str, Any], now: datetime | None = None) -> str:
-    """The status as a few aligned lines for a terminal."""
+    """The status as a few aligned lines for a terminal, inert (gateway/inert.py): details
+    and errors quote what networks answered."""
     now = now or datetime.now(UTC)
     started = datetime.fromisoformat(status["started_at"])
     lines = [f"hgw {status['version']}, running since {_when(started)} ({_ago(now - started)})"]
@@ -95,7 +98,9 @@ def render(status: dict[str, Any], now: datetime | None = None) -> str:
             )
     if status.get("last_reload_error"):
         lines.append(f"last config reload REFUSED: {status['last_reload_error']}")
-    return "\n".join(lines)
+    if status.get("audit_problem"):
+        lines.append(f"AUDIT LOG TAMPERED WITH: {status['audit_problem']}")
+    return "\n".join(inert(line) for line in lines)
 
 
 def _when(moment: datetime) -> str:

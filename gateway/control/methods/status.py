@@ -86,6 +86,7 @@ async def gateway_status(daemon: Any) -> dict[str, Any]:
         "queues": queues,
         "recent_failures": failures,
         "last_reload_error": daemon.last_reload_error,
+        "audit_problem": guard.problem if (guard := getattr(daemon, "audit_guard", None)) else None,
     }
 
 
