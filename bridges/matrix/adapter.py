@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from pathlib import Path
@@ -140,8 +141,18 @@ class MatrixBridge:
             await self._log_in()
         except HgwError:
             raise  # bridge errors, and a session file that others can read (SecretFileError)
+        except TRANSPORT_ERRORS as exc:
+            # One line that says where we knocked: "homeserver unreachable" alone left the
+            # admin guessing which URL of which network (internal or a partner's) was meant.
+            errno = getattr(getattr(exc, "os_error", exc), "errno", None)
+            reason = os.strerror(errno) if errno else None
+            raise TransientBridgeError(
+                f"cannot log in to {self.network}: the homeserver at {self._homeserver} is"
+                f" unreachable ({reason or type(exc).__name__}); check the homeserver URL in"
+                " the config and that this machine can connect to it"
+            ) from exc
         except Exception as exc:
-            raise error_from_exception(exc, "log in") from exc
+            raise error_from_exception(exc, f"log in to {self._homeserver}") from exc
         receiver = Receiver(
             self._client,
             sink,

@@ -100,18 +100,20 @@ async def log_in(
             log.info("%s: resumed session of device %s", user_id, saved.device_id)
             return saved
         if not is_unknown_token(check):
-            raise error_from_response(check, "check the saved session")
+            raise error_from_response(check, f"check the saved session on {homeserver}")
         log.warning("%s: saved access token was revoked; logging in again", user_id)
     if password is not None:
         client.device_id = saved.device_id if saved else None
         response = await client.login(password=password, device_name=device_name)
         if not isinstance(response, LoginResponse):
-            raise error_from_response(response, f"log in as {user_id}")
+            raise error_from_response(response, f"log in as {user_id} on {homeserver}")
     elif access_token is not None:
         client.access_token = access_token
         response = await client.whoami()
         if not isinstance(response, WhoamiResponse):
-            raise error_from_response(response, "check the configured access token")
+            raise error_from_response(
+                response, f"check the configured access token on {homeserver}"
+            )
         if response.user_id != user_id:
             raise PermanentBridgeError(
                 f"the access token belongs to {response.user_id}, not {user_id}"

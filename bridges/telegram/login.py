@@ -9,6 +9,8 @@ so the CLI can prompt without echo and tests can answer from the sandbox.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ async def log_in(
     ask_password: Callable[[], str],
 ) -> Any:
     """Log ``client`` in (connecting it first); returns the account's ``User``."""
-    await client.connect()
+    await connect(client)
     if await client.is_user_authorized():
         return await client.get_me()
     try:
@@ -66,4 +68,63 @@ async def log_in(
     raise LoginError("login did not complete")
 
 
-__all__ = ["LoginError", "log_in"]
+async def connect(client: TelegramClient) -> None:
+    """Connect, or raise one :class:`LoginError` line naming the address tried and what to do.
+
+    Without a route to Telegram, telethon printed a warning per attempt and the command ended
+    in a 64-line traceback (``IncompleteReadError`` when something in between accepts and
+    closes). Its complaints are kept here instead; the last one says why it failed.
+    """
+    trouble = _LastTrouble()
+    telethon_log = logging.getLogger("telethon")
+    telethon_log.addHandler(trouble)
+    propagate, telethon_log.propagate = telethon_log.propagate, False
+    try:
+        await client.connect()
+    except (OSError, asyncio.IncompleteReadError) as err:  # ConnectionError is an OSError
+        raise LoginError(_unreachable(client, err, trouble.last)) from None
+    finally:
+        telethon_log.removeHandler(trouble)
+        telethon_log.propagate = propagate
+
+
+class _LastTrouble(logging.Handler):
+    """Keeps the last warning telethon logs while connecting, instead of printing each."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.last: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.last = record.getMessage()
+
+
+def _unreachable(client: TelegramClient, err: BaseException, last: str | None) -> str:
+    session = client.session
+    where = f"{session.server_address}:{session.port}"
+    proxy = getattr(client, "_proxy", None)  # telethon keeps it private; only for the message
+    via = f"through the proxy {_proxy_text(proxy)}" if proxy else "directly, no proxy"
+    if isinstance(err, asyncio.IncompleteReadError):
+        why = "the connection was closed before Telegram answered"
+    elif last and "failed: " in last:
+        why = last.split("failed: ", 1)[1]  # "Attempt 6 at connecting failed: …"
+        if why.startswith("ConnectionRefusedError"):
+            why = "connection refused"
+    else:
+        why = str(err) or type(err).__name__
+    return (
+        f"cannot reach Telegram data centre {session.dc_id} at {where} ({via}): {why};"
+        f" check that this machine may open connections to {where}"
+        " (firewall, outbound rules, a proxy in between), then run hgw telegram login again"
+    )
+
+
+def _proxy_text(proxy: Any) -> str:
+    if isinstance(proxy, dict):
+        return f"{proxy.get('addr')}:{proxy.get('port')}"
+    if isinstance(proxy, tuple | list) and len(proxy) >= 3:
+        return f"{proxy[1]}:{proxy[2]}"
+    return str(proxy)
+
+
+__all__ = ["LoginError", "connect", "log_in"]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import os
+import sys
+import threading
 from pathlib import Path
 
 from gateway.commands import EXIT_FAILED, EXIT_OK, HelpFormatter, run_async
@@ -56,13 +61,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def demo(args: argparse.Namespace) -> int:
-    from gateway.demo.run import run_demo
+    from gateway.demo.run import DemoStopped, run_demo
 
-    summary = run_async(
-        lambda: run_demo(args.dir, headless=args.headless or args.check, duration=args.duration)
-    )
+    try:
+        summary = run_async(
+            lambda: run_demo(args.dir, headless=args.headless or args.check, duration=args.duration)
+        )
+    except DemoStopped as stopped:
+        _end_after_signal(stopped)
+        return 128 + stopped.signum  # as a shell reports a process ended by that signal
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary.render())
     problems = summary.problems() if args.check else []
     for problem in problems:
         print(f"check failed: {problem}")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _end_after_signal(stopped: Exception) -> None:
+    """Everything the demo started is stopped; say so if the terminal is still there, and end
+    now if Textual left threads behind (its input thread spins on a closed terminal and would
+    keep the interpreter from exiting)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"hgw demo: {stopped}; everything it started is stopped", file=sys.stderr)
+    main = threading.main_thread()
+    if any(t.is_alive() and not t.daemon and t is not main for t in threading.enumerate()):
+        logging.shutdown()
+        os._exit(128 + getattr(stopped, "signum", 0))

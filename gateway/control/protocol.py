@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 MAX_LINE = 1024 * 1024
-"""A request line longer than this (1 MiB) closes the connection."""
+"""A request line longer than this (1 MiB) closes the connection; with at most
+``server.MAX_CONNECTIONS_PER_USER`` connections per user it also bounds the memory one user's
+unfinished lines can take."""
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -75,6 +77,14 @@ def parse_request(line: bytes) -> Request:
         message = json.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise RpcError(PARSE_ERROR, f"line is not JSON: {err}") from None
+    except ValueError:
+        # Valid JSON that Python refuses to hold: an integer over sys.get_int_max_str_digits()
+        # (4,300) digits. Uncaught, it used to end the connection instead of answering.
+        raise RpcError(PARSE_ERROR, "line is not JSON hgw accepts: a number is too long") from None
+    except RecursionError:
+        # Arrays or objects nested past the interpreter's recursion limit (about 1,000 deep);
+        # a 200k-deep array fits in one line well under MAX_LINE.
+        raise RpcError(PARSE_ERROR, "line is not JSON hgw accepts: nested too deeply") from None
     if not isinstance(message, dict):
         raise RpcError(INVALID_REQUEST, "a request must be a JSON object")
     request_id = message.get("id")

@@ -14,7 +14,8 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,31 @@ MAX_IN_FLIGHT = 32
 """Requests one connection may have running at once; more wait for a free slot."""
 MAX_BACKLOG = 10_000
 """Lines queued for a client that does not read; past it the connection is closed."""
+FRAME_SECONDS = 30.0
+"""A request line must end this long after its first byte arrived, or the connection is closed.
+
+A 1 MiB line crosses a Unix socket in milliseconds; a line that stays unfinished is a client
+that hung or one holding the connection (and an open file of the daemon's) on purpose — 1,100
+such connections from one user once used up the daemon's 1,024 open files."""
+IDLE_SECONDS = 600.0
+"""A connection that sent nothing for this long, subscribes to nothing and awaits no answer is
+closed. Subscribers (the TUI) may stay silent for hours and are never cut off for it; a script
+that pauses longer simply connects again (``ControlClient`` reconnects by itself)."""
+MAX_CONNECTIONS_PER_USER = 64
+"""Open connections one uid (``SO_PEERCRED``) may hold; the next one is refused at once.
+
+A TUI holds one connection, ``hgw status`` one for a moment: 64 leaves room for scripts, while
+one user (even a refused one) can no longer use up the daemon's open files and lock the others
+out. Counted per uid, not per role: every process of a user counts."""
+_READ_CHUNK = 64 * 1024
+
+
+class _Closing(Exception):
+    """Hang up on this client, telling it why first when ``error`` is set."""
+
+    def __init__(self, error: RpcError | None) -> None:
+        super().__init__(error.message if error else "closing")
+        self.error = error
 
 
 class Connection:
@@ -95,30 +121,80 @@ class Connection:
         self._writer.close()
 
     async def _read_loop(self) -> None:
+        try:
+            async for line in self._lines():
+                if line.strip():
+                    await self._handle(line)
+        except _Closing as closing:
+            if closing.error is not None:
+                self.send(error_line(None, closing.error))
+        except ConnectionError:
+            return
+
+    async def _lines(self) -> AsyncIterator[bytes]:
+        """Request lines as they complete, enforcing :data:`MAX_LINE`, :data:`FRAME_SECONDS`
+        and :data:`IDLE_SECONDS`; ends at end of file, raises :class:`_Closing` to hang up.
+
+        Our own framing instead of ``StreamReader.readline``: only here do we know whether
+        the bytes waited for start a line or finish one, which the two timeouts need."""
+        clock = asyncio.get_running_loop().time
+        buffer = bytearray()
+        scanned = 0
+        frame_started = 0.0
         while True:
-            try:
-                line = await self._reader.readline()
-            except ValueError:  # over the limit: the contract closes the connection
-                self.send(error_line(None, RpcError(INVALID_REQUEST, "line over 1 MiB")))
-                return
-            except ConnectionError:
-                return
-            if not line:
-                return
-            if not line.strip():
+            end = buffer.find(b"\n", scanned)
+            if end >= 0:
+                if end >= MAX_LINE:
+                    raise _Closing(RpcError(INVALID_REQUEST, "line over 1 MiB"))
+                line = bytes(buffer[: end + 1])
+                del buffer[: end + 1]
+                scanned = 0
+                yield line
+                # What is left of the buffer gets the whole frame time from now: we may have
+                # waited for a free slot, and that is no fault of the client's.
+                frame_started = clock()
                 continue
+            scanned = len(buffer)
+            if scanned > MAX_LINE:  # the contract closes the connection
+                raise _Closing(RpcError(INVALID_REQUEST, "line over 1 MiB"))
+            deadline = frame_started + FRAME_SECONDS if buffer else clock() + IDLE_SECONDS
             try:
-                request = parse_request(line)
-            except RpcError as err:
-                request_id = (err.data or {}).pop("id", None)
-                if err.data == {}:
-                    err.data = None
-                self.send(error_line(request_id, err))
-                continue
-            await self._slots.acquire()
-            task = asyncio.create_task(self._answer(request))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+                async with asyncio.timeout_at(deadline):
+                    chunk = await self._reader.read(_READ_CHUNK)
+            except TimeoutError:
+                if buffer:
+                    raise _Closing(
+                        refused(
+                            f"request line unfinished after {FRAME_SECONDS:g} s; closing",
+                            "frame timeout",
+                        )
+                    ) from None
+                if self.topics or self._tasks:
+                    continue  # a quiet subscriber, or a long call: not idle
+                raise _Closing(
+                    refused(f"idle for {IDLE_SECONDS:g} s; closing", "idle timeout")
+                ) from None
+            if not chunk:
+                return
+            if not buffer:
+                frame_started = clock()
+            buffer += chunk
+
+    async def _handle(self, line: bytes) -> None:
+        """Parse one line and start answering it; a line that is not a request is answered
+        with its error and the connection reads on."""
+        try:
+            request = parse_request(line)
+        except RpcError as err:
+            request_id = (err.data or {}).pop("id", None)
+            if err.data == {}:
+                err.data = None
+            self.send(error_line(request_id, err))
+            return
+        await self._slots.acquire()
+        task = asyncio.create_task(self._answer(request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _answer(self, request: Request) -> None:
         try:
@@ -154,6 +230,10 @@ class ControlServer:
         self._inode: int | None = None
         self.connections: set[Connection] = set()
         self._handlers: set[asyncio.Task[None]] = set()
+        self._per_uid: Counter[int] = Counter()
+        """Open connections per peer uid, refused ones still answering included."""
+        self._over_limit: set[int] = set()
+        """Uids refused since their count last dropped to zero (logged once each)."""
         self.events = EventFanOut(daemon, self.connections)
 
     async def start(self) -> None:
@@ -187,9 +267,15 @@ class ControlServer:
         task = asyncio.current_task()
         if task is not None:
             self._handlers.add(task)
+        uid: int | None = None
         try:
+            user = peer.identify(writer.get_extra_info("socket"))
+            if self._per_uid[user.uid] >= MAX_CONNECTIONS_PER_USER:
+                self._refuse_over_limit(user, writer)
+                return
+            uid = user.uid
+            self._per_uid[uid] += 1
             try:
-                user = peer.identify(writer.get_extra_info("socket"))
                 caller = roles.caller_for(user, self._daemon.config.control.users)
             except RpcError as err:
                 log.warning("control: refused %s", err.message)
@@ -205,8 +291,37 @@ class ControlServer:
                 self.connections.discard(connection)
                 log.info("control: %s disconnected", caller.user)
         finally:
+            if uid is not None:
+                self._per_uid[uid] -= 1
+                if not self._per_uid[uid]:
+                    del self._per_uid[uid]
+                    self._over_limit.discard(uid)
             if task is not None:
                 self._handlers.discard(task)
+
+    def _refuse_over_limit(self, user: peer.PeerUser, writer: asyncio.StreamWriter) -> None:
+        """Answer why and hang up at once, without waiting for the client to finish: a flood
+        of connections must not hold one open file each for a grace period. On a Unix socket
+        the answer already sits in the client's receive queue and survives our close."""
+        if user.uid not in self._over_limit:  # once per burst, not 2,000 lines in the log
+            self._over_limit.add(user.uid)
+            log.warning(
+                "control: refusing connections from %s (uid %d): %d already open",
+                user.label,
+                user.uid,
+                MAX_CONNECTIONS_PER_USER,
+            )
+        error = refused(
+            f"too many connections from {user.name or f'uid {user.uid}'}: "
+            f"{MAX_CONNECTIONS_PER_USER} are open, the most one user may hold;"
+            " close some (each hgw tui or script holds one) and connect again",
+            "too many connections",
+        )
+        with contextlib.suppress(ConnectionError, OSError, RuntimeError):
+            writer.write(error_line(None, error))
+            if writer.can_write_eof():
+                writer.write_eof()
+        writer.close()
 
     async def call(self, connection: Connection, request: Request) -> Any:
         spec = METHODS.get(request.method)
