@@ -8,10 +8,26 @@ Two strengths of phrase:
   "secret") — count only when written as a stamp: in capitals, at the start of a line, in
   brackets, or before a colon. "Please keep this confidential" is a request, "CONFIDENTIAL" a mark.
 
-Word boundaries are Unicode-aware (``\\w`` covers Cyrillic), so "политика конфиденциальности" is
-not "конфиденциально". Letters may be typed in the other script's look-alikes ("Кoммерческая"
-with a Latin o, "C0NFIDENTIAL" with a zero): every letter of a phrase matches its confusables.
+Word boundaries are Unicode-aware, so "политика конфиденциальности" is not "конфиденциально".
 "ДСП" counts in capitals only: in lower case it is chipboard, which furniture suppliers discuss.
+
+What a person hiding a marking types, and why each still matches (issue 15):
+
+- letters from the other script or digits and symbols for letters ("Кoммерческая" with a Latin
+  o, "C0NF1D3NT14L", "Т@ЙНА", "$ecret"): every letter of a phrase matches its look-alike group;
+- words joined by "_", "-", "." or nothing at all ("Коммерческая_тайна"; a zero-width space
+  between the words is removed by normalisation, leaving "Коммерческаятайна"). A dot followed by
+  a space is a sentence end and does not join: "коммерческая. Тайна в том, что …";
+- transliteration ("kommercheskaya tayna", "Konfidentsialno", "k0nfidencialno"): each Russian
+  phrase also as Latin letters, with the usual spellings of each letter (ц: ts, tz, c; я: ya, ia,
+  ja, a …);
+- a label whose letters are disguised — digits or symbols for letters, or two scripts in one
+  word — is a stamp wherever it stands: nobody writes "C0nfidential" by accident. A
+  transliterated label counts as a stamp in a message written in Cyrillic too (the switch of
+  script is the disguise), otherwise by the ordinary stamp rules, like the Russian word;
+- letter spacing ("S t r i c t l y", "К.О.М.М.Е.Р.Ч.Е.С.К.А.Я") is undone by
+  :mod:`gateway.policy.detectors.hidden`, which calls :func:`find_markings` on the joined text
+  with ``emphasised=True``: spaced-out letters are emphasis, so a label written that way is a stamp.
 """
 
 from __future__ import annotations
@@ -20,12 +36,18 @@ import re
 from collections.abc import Iterable
 
 from gateway.policy.findings import Finding
+from gateway.policy.normalize import single_bytes
 
 _CONFUSABLE_GROUPS = (
-    "аa@", "вb", "еeё", "кk", "мm", "нh", "оo0", "рp", "сc", "тt", "уy", "хx", "зz3",
-    "iіl1", "ьb", "иu",
+    "аa@4", "вb8", "еeё3€", "кk", "мm", "нh", "оo0", "рp", "сc", "тt7", "уy", "хx", "зz",
+    "iіl1!|", "ьb", "иu", "пn", "гr", "sѕ5$", "jј", "б6",
 )  # fmt: skip
+"""Letters that look alike across scripts, with the digits and symbols typed for them. Disjoint
+(except "b"), because :func:`_fold_table` maps each to one representative."""
 _CONFUSABLES = {char: group for group in _CONFUSABLE_GROUPS for char in group}
+_LEET_ONLY = {"з": "3", "ч": "4"}
+"""Digits typed for letters that their fold group cannot hold (3 folds with е, 4 with а, the
+commoner ones): the phrase patterns accept them, and no prefilter stem contains з or ч."""
 
 MARKINGS = (
     "коммерческая тайна", "коммерческую тайну", "коммерческой тайны", "коммерческой тайне",
@@ -38,31 +60,91 @@ _STAMP_BEFORE = re.compile(r"(?:^|\n|[\[(«\"'*_])[ \t]*$")
 _STAMP_AFTER = re.compile(r"[ \t]*(?:[:\])»\"'*_!]|\n|$)")
 _STAMP_WORD_BEFORE = re.compile(r"(?i)(?:гриф|пометк\w*|marked|marking|label(?:led)?)\W*$")
 
+TRANSLIT = {
+    "а": ("a",), "б": ("b",), "в": ("v", "w"), "г": ("g",), "д": ("d",),
+    "е": ("e", "ye", "je"), "ё": ("e", "yo", "jo"), "ж": ("zh", "j", "z"), "з": ("z",),
+    "и": ("i",), "й": ("y", "i", "j"), "к": ("k", "c"), "л": ("l",), "м": ("m",),
+    "н": ("n",), "о": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",),
+    "у": ("u",), "ф": ("f", "ph"), "х": ("kh", "h", "x"), "ц": ("ts", "tz", "c", "cz", "z"),
+    "ч": ("ch", "tch", "4"), "ш": ("sh",), "щ": ("sch", "shch"), "ъ": ("",), "ы": ("y", "i"),
+    "ь": ("",), "э": ("e",), "ю": ("yu", "iu", "ju"), "я": ("ya", "ia", "ja", "a"),
+}  # fmt: skip
+"""How Russian letters are commonly written in Latin (GOST, passport and chat habits)."""
+_GAP = r"(?:[ \t]*[_\-–—·•*+~|/\\]{1,3}\s*|\.|\s+)?"
+"""Between the words of a phrase: spaces, "_", "-", "." (not ". ", a sentence end) or nothing."""
 
-def _letter(char: str) -> str:
-    group = _CONFUSABLES.get(char.lower())
-    if group is None:
+
+def letter_pattern(char: str) -> str:
+    """One letter as a character class of its look-alikes, digits and symbols typed for it."""
+    lower = char.lower()
+    group = _CONFUSABLES.get(lower, "") + _LEET_ONLY.get(lower, "")
+    if not group:
         return re.escape(char)
-    return f"[{re.escape(group)}]"
+    return f"[{re.escape(group if lower in group else lower + group)}]"
 
 
 def phrase_pattern(text: str) -> str:
-    """A phrase where each letter matches its look-alikes and spaces match any whitespace."""
-    return r"\s+".join("".join(_letter(c) for c in word) for word in text.split())
+    """A phrase where each letter matches its look-alikes and the words may be joined by
+    spaces, "_", "-", "." or nothing (see the module docstring)."""
+    return _GAP.join("".join(letter_pattern(c) for c in word) for word in text.split())
 
 
-def _compile(phrases: Iterable[str]) -> re.Pattern[str]:
+_VOWELS = "аеёиоуыэюяьъ"
+
+
+def spellings(word: str, index: int) -> tuple[str, ...]:
+    """How the letter at ``index`` of a Russian ``word`` is written in Latin letters: "ye"
+    and "yo" for е and ё only where Russian pronounces them so, at the start of a word or
+    after a vowel or a sign ("kommercheskaya", not "kommyercheskaya")."""
+    char = word[index]
+    options = TRANSLIT.get(char, (char,))
+    if char in "её" and index and word[index - 1] not in _VOWELS:
+        options = options[:1]
+    return options
+
+
+def translit_pattern(text: str) -> str:
+    """A Russian phrase in Latin letters: each letter as any of its usual spellings (each
+    Latin letter with its look-alikes), a doubled letter also single, "ь" as an apostrophe
+    or nothing."""
+    words = []
+    for word in text.lower().split():
+        parts = []
+        for index, char in enumerate(word):
+            if char in "ьъ":
+                parts.append("['’`ʼ]?")
+                continue
+            spellings_ = sorted(spellings(word, index), key=len, reverse=True)
+            options = "|".join("".join(letter_pattern(c) for c in s) for s in spellings_)
+            optional = "?" if index and word[index - 1] == char else ""
+            parts.append(f"(?:{options}){optional}")
+        words.append("".join(parts))
+    return _GAP.join(words)
+
+
+def _is_cyrillic(phrase: str) -> bool:
+    return any("а" <= c <= "я" or c == "ё" for c in phrase)
+
+
+def _patterns(phrases: Iterable[str]) -> list[str]:
     ordered = sorted(phrases, key=len, reverse=True)  # "строго конфиденциально" before its tail
-    return re.compile(
-        rf"(?<!\w)(?:{'|'.join(phrase_pattern(p) for p in ordered)})(?!\w)", re.IGNORECASE
-    )
+    native = [phrase_pattern(p) for p in ordered]
+    return native + [translit_pattern(p) for p in ordered if _is_cyrillic(p)]
 
 
-PLAIN_STEMS = (
-    "тайн", "конфиденц", "служебн", "секретн", "confident", "internal", "secret", "restricted",
-)  # fmt: skip
-"""Every marking and label contains one of these (a unit test checks it): a text without any,
-and without words mixing scripts, cannot hold a marking, and costs a few substring checks."""
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(patterns)})(?![^\W_])", re.IGNORECASE)
+
+
+STEMS = ("йн", "фиден", "жеб", "кретн", "fid", "phid", "rnal", "ret", "rict", "mer", "slu")
+"""Every marking and label, in every spelling its pattern allows — look-alikes, digits for
+letters, transliterations — contains one of these after folding (unit tests enumerate the
+spellings and check): a text without any cannot hold a marking. Short, and starting with a
+rarer letter where there is a choice, because the search runs on every message and stops at
+each letter a stem starts with: "йн" of тайна, "фиден" of конфиденциально, "жеб" of
+служебного, "кретн" of секретно, "fid"/"phid" of confidential and konfidentsialno, "rnal" of
+internal, "ret" of secret, "rict" of restricted, "mer" of kommercheskaya, "slu" of
+sluzhebnogo. Latin r folds with г, not with р, so Russian "мер" and "рет" do not match."""
 
 
 def _fold_table() -> bytes:
@@ -82,12 +164,12 @@ def _fold_table() -> bytes:
 
 
 _FOLD = _fold_table()
-_FOLDED_STEMS = tuple(stem.encode("cp1251").translate(_FOLD) for stem in PLAIN_STEMS)
+_FOLDED_STEMS = tuple(stem.encode("cp1251").translate(_FOLD) for stem in STEMS)
 """Every look-alike folded to one representative of its group ("C0NFIDENTIAL" and
 "Кoммерческая" fold like the plain words). The full patterns let each letter match its group,
 so a text they match folds to contain a folded stem: the quick test never skips a marking.
-(Only "b" sits in two groups, вb and ьb; no stem holds в or ь.) Characters outside
-Windows-1251 are dropped from the folded copy, which can only add candidates, never hide one."""
+(Only "b" sits in two groups, вb and ьb; the stem "жеб" holds б, which is in neither.)
+A character outside Windows-1251 becomes "?", which no pattern letter matches either."""
 
 
 _ANY_STEM = re.compile(b"|".join(re.escape(stem) for stem in _FOLDED_STEMS))
@@ -96,15 +178,26 @@ _ANY_STEM = re.compile(b"|".join(re.escape(stem) for stem in _FOLDED_STEMS))
 def could_hold_marking(text: str) -> bool:
     """False when ``text`` cannot hold a marking or label: one encode, one byte translate, one
     search for any of the folded stems."""
-    return _ANY_STEM.search(text.encode("cp1251", "ignore").translate(_FOLD)) is not None
+    return _ANY_STEM.search(single_bytes(text).translate(_FOLD)) is not None
 
 
-MARKING = _compile(MARKINGS)
-LABEL = _compile(LABELS)
+MARKING = _compile(_patterns(MARKINGS))
+LABEL = _compile(_patterns(LABELS))
 DSP = re.compile(r"(?<!\w)(?:ДСП|Д\.С\.П\.?)(?!\w)")
+_CANONICAL = tuple(
+    (phrase, re.compile("|".join(_patterns([phrase])), re.IGNORECASE))
+    for phrase in MARKINGS + LABELS
+)
+_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
+_LATIN = re.compile("[a-zA-Z]")
+_NOT_LETTER = re.compile(r"[^\W\d_]*[\d\W_]")
+SCRIPT_SWITCH_WIDTH = 60
+"""A transliterated label with Cyrillic this close is a stamp: the writer could type Cyrillic."""
 
 
-def find_markings(text: str) -> list[Finding]:
+def find_markings(text: str, *, emphasised: bool = False) -> list[Finding]:
+    """Markings and stamped labels in ``text``. ``emphasised``: the text is letter-spaced
+    writing joined back up, where every label is a stamp."""
     found: list[Finding] = []
     if "ДСП" in text or "Д.С.П" in text:
         found += [Finding("marking", m.start(), m.end(), 0.8, "ДСП") for m in DSP.finditer(text)]
@@ -114,44 +207,62 @@ def find_markings(text: str) -> list[Finding]:
         Finding("marking", m.start(), m.end(), 0.9, detail=_canonical(m.group()))
         for m in MARKING.finditer(text)
     ]
+    taken = bytearray(len(text))  # inside a marking already: an overlap test in O(length)
+    for f in found:
+        taken[f.start : f.end] = b"\x01" * (f.end - f.start)
     for m in LABEL.finditer(text):
         start, end = m.span()
-        if any(f.start <= start < f.end for f in found):
+        if taken[start]:
             continue
-        if _stamped(text, start, end, m.group()):
-            found.append(Finding("marking", start, end, 0.8, detail=_canonical(m.group())))
+        canonical = _canonical(m.group())
+        if emphasised or _stamped(text, start, end, m.group(), canonical):
+            found.append(Finding("marking", start, end, 0.8, detail=canonical))
     return found
 
 
-def _stamped(text: str, start: int, end: int, word: str) -> bool:
-    if word.isupper():
+def _stamped(text: str, start: int, end: int, word: str, canonical: str) -> bool:
+    if word.isupper() or disguised(word):
         return True
     head = text[max(0, start - 24) : start]
-    return bool(
+    if (
         _STAMP_BEFORE.search(head)
         or _STAMP_AFTER.match(text, end)
         or _STAMP_WORD_BEFORE.search(head)
-    )
+    ):
+        return True
+    if _is_cyrillic(canonical) and not _is_cyrillic(word):  # transliterated
+        around = text[max(0, start - SCRIPT_SWITCH_WIDTH) : end + SCRIPT_SWITCH_WIDTH]
+        return _CYRILLIC.search(around) is not None
+    return False
+
+
+def disguised(word: str) -> bool:
+    """Digits or symbols for letters ("C0nfidential", "$ecret"), or Latin and Cyrillic letters
+    in one word ("соnfidеntiаl"): what nobody types by accident."""
+    if _NOT_LETTER.match(word):
+        return True
+    return _LATIN.search(word) is not None and _CYRILLIC.search(word) is not None
 
 
 def _canonical(found: str) -> str:
-    """The phrase as written in our list (audit logs show "confidential", not "C0NFIDENTIAL")."""
-    words = found.lower().split()
-    for phrase in MARKINGS + LABELS:
-        parts = phrase.split()
-        if len(parts) == len(words) and all(
-            len(a) == len(b) and all(y in _CONFUSABLES.get(x, x) for x, y in zip(a, b, strict=True))
-            for a, b in zip(parts, words, strict=True)
-        ):
+    """The phrase as written in our list (audit logs show "confidential", not "C0NFIDENTIAL",
+    and "коммерческая тайна", not "kommercheskaya tayna")."""
+    for phrase, pattern in _CANONICAL:
+        if pattern.fullmatch(found):
             return phrase
-    return words[0] if words else found
+    return found.split()[0].lower() if found.split() else found
 
 
 __all__ = [
     "LABELS",
     "MARKINGS",
-    "PLAIN_STEMS",
+    "STEMS",
+    "TRANSLIT",
     "could_hold_marking",
+    "disguised",
     "find_markings",
+    "letter_pattern",
     "phrase_pattern",
+    "spellings",
+    "translit_pattern",
 ]

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 from gateway.policy import checksums
 from gateway.policy.detectors.digits import Candidate, Run, candidates, glued, labelled, near
+from gateway.policy.detectors.markings import letter_pattern
 from gateway.policy.findings import Finding
+from gateway.policy.normalize import lowered_bytes
 
 LENGTHS = frozenset({10, 11, 12, 13, 15})
 PASSPORT_LAYOUTS = frozenset({(4, 6), (2, 2, 6)})
@@ -24,11 +26,33 @@ PASSPORT_SHAPES = PASSPORT_LAYOUTS | {(10,)}
 LAYOUTS = PASSPORT_LAYOUTS | {(3, 3, 3, 2), (3, 3, 5)}
 """SNILS is printed 112-233-445 95; the others are written in one piece."""
 
+
+def _word(word: str) -> str:
+    """A context word with each letter also as its look-alike from the other script
+    ("Стpaхoвoй" with Latin p, a, o): the disguise that hides a number hides its word too."""
+    return "".join(letter_pattern(c) for c in word)
+
+
+def _abbreviation(word: str) -> str:
+    """ "ИНН" also as "И.Н.Н." or "И Н Н" (a dot or a space after each letter), look-alikes too."""
+    return r"[.\s]?".join(letter_pattern(c) for c in word)
+
+
 CONTEXT = {
-    "inn": re.compile(r"(?i)инн|\binn\b|\btin\b|налогоплательщ|taxpayer"),
-    "snils": re.compile(r"(?i)снилс|snils|страхов"),
-    "ogrn": re.compile(r"(?i)огрн|ogrn|\bpsrn\b|государственн\w* регистрац"),
-    "passport_ru": re.compile(r"(?i)паспорт|passport|серия|серии|выдан"),
+    "inn": re.compile(
+        rf"(?i){_abbreviation('инн')}|\b{_abbreviation('inn')}\b|\b{_word('tin')}\b"
+        rf"|{_word('налогоплательщ')}|{_word('taxpayer')}|\btax\s*(?:id|no|number|identification)"
+    ),
+    "snils": re.compile(
+        rf"(?i){_abbreviation('снилс')}|{_abbreviation('snils')}|{_word('страхов')}"
+    ),
+    "ogrn": re.compile(
+        rf"(?i){_abbreviation('огрн')}|{_abbreviation('ogrn')}|\bpsrn\b"
+        r"|государственн\w* регистрац"
+    ),
+    "passport_ru": re.compile(
+        rf"(?i){_word('паспорт')}|{_word('passport')}|{_word('сери')}[яи]|{_word('выдан')}"
+    ),
 }
 PASSPORT_WORDS = re.compile(
     r"(?i)(?:паспорт\w*|серия|серии|passport)\D{0,24}?"
@@ -37,14 +61,15 @@ PASSPORT_WORDS = re.compile(
 """"серия 4509 номер 123456": the words split the digits into two runs, so look for the phrase."""
 PASSPORT_HINTS = ("паспорт", "passport", "серия", "серии", "выдан")
 """Lower-case words of which one must be in the text for a passport to be looked for at all."""
-_PASSPORT_HINT = re.compile("|".join(PASSPORT_HINTS))
+_PASSPORT_HINT = re.compile("|".join(PASSPORT_HINTS).encode("cp1251"))
+"""Searched in :func:`lowered_bytes`: no ``str.lower`` of every message."""
 PHONE_SHAPES = frozenset(
     {(3, 3, 2, 2), (3, 3, 4), (3, 7), (1, 3, 3, 2, 2), (1, 3, 3, 4), (1, 3, 7), (1, 10)}
 )
 
 
 def find_ids(text: str, runs: Sequence[Run]) -> list[Finding]:
-    passport_words = _PASSPORT_HINT.search(text.lower()) is not None
+    passport_words = _PASSPORT_HINT.search(lowered_bytes(text)) is not None
     found = []
     for run in runs:
         if run.size < 10:
@@ -53,6 +78,8 @@ def find_ids(text: str, runs: Sequence[Run]) -> list[Finding]:
             finding = _identify(text, run, c, passport_words)
             if finding is not None:
                 found.append(finding)
+        if run.dated == 1 and run.size in LENGTHS:
+            found += _dated(text, run)
     if passport_words:
         found += _passport_phrases(text, found)
     return found
@@ -70,13 +97,8 @@ def _identify(text: str, run: Run, c: Candidate, passport_words: bool) -> Findin
     ):
         # its context word makes it surer than the phone number the same digits may spell
         return Finding("passport_ru", c.start, c.end, 0.95)
-    if n in (10, 12) and checksums.is_inn(c.digits):
-        kind = "inn"
-    elif n == 11 and checksums.is_snils(c.digits):
-        kind = "snils"
-    elif n in (13, 15) and checksums.is_ogrn(c.digits):
-        kind = "ogrn"
-    else:
+    kind = _checked_kind(c.digits)
+    if kind is None:
         return None
     if near(CONTEXT[kind], text, c.start, c.end, after=False):
         return Finding(kind, c.start, c.end, 1.0)
@@ -86,6 +108,29 @@ def _identify(text: str, run: Run, c: Candidate, passport_words: bool) -> Findin
         return None
     confidence = 1.0 if near(CONTEXT[kind], text, c.start, c.end, before=False) else 0.85
     return Finding(kind, c.start, c.end, confidence)
+
+
+def _checked_kind(digits: str) -> str | None:
+    """The identifier whose length and check digits ``digits`` have, if any."""
+    n = len(digits)
+    if n in (10, 12) and checksums.is_inn(digits):
+        return "inn"
+    if n == 11 and checksums.is_snils(digits):
+        return "snils"
+    if n in (13, 15) and checksums.is_ogrn(digits):
+        return "ogrn"
+    return None
+
+
+def _dated(text: str, run: Run) -> list[Finding]:
+    """One date-shaped stretch inside an identifier-length run ("0 0 10.0.2000 1 5"): a run
+    holding a date is read as a date, unless the identifier's own word stands before it and the
+    whole run passes its check digits — the disguise, as for cards in :mod:`payment`."""
+    digits = "".join(g.digits for g in run.groups)
+    kind = _checked_kind(digits)
+    if kind is None or not near(CONTEXT[kind], text, run.start, run.end, after=False):
+        return []
+    return [Finding(kind, run.start, run.end, 0.8)]
 
 
 def _phone_like(run: Run, c: Candidate) -> bool:
