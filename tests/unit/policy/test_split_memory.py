@@ -243,7 +243,7 @@ async def test_the_second_half_is_caught_after_a_restart(tmp_path: Path) -> None
         assert first.memory is not None
         await save(store, first)
     [(_key, tail)] = rows(path)
-    assert json.loads(tail) == {"groups": ["4276", "3801"], "context": ["card"]}
+    assert json.loads(tail) == {"groups": ["4276", "3801"], "context": ["card"], "worded": True}
     async with Store.open(path) as store:  # a new daemon: a new memory, loaded from the store
         make = await verdicts.remembering(verdicts.judge_for, store, CONFIG)
         second = judged(make(CONFIG), "rest 2345 6787")
@@ -335,7 +335,9 @@ async def test_router_blocks_the_second_half_after_a_restart(relay: Any) -> None
     assert "pending" not in await settled(store)
     assert telegram.delivered == []
     # the first half was used up: what is kept now is the end of the second message only
-    assert [json.loads(tail) for _key, tail in rows(relay.path)] == [{"groups": ["2345", "6787"]}]
+    assert [json.loads(tail) for _key, tail in rows(relay.path)] == [
+        {"groups": ["2345", "6787"], "worded": True}
+    ]
 
 
 async def test_a_failed_routing_stores_no_tail(relay: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -353,3 +355,14 @@ async def test_a_failed_routing_stores_no_tail(relay: Any, monkeypatch: pytest.M
     monkeypatch.setattr(verdicts, "remember", remember)
     await router.message(staff("$1", "4276 3801"))
     assert len(rows(relay.path)) == 1
+
+
+@pytest.mark.parametrize("template", ["burst {:03d}", "Номер {:06d}", "item {}", "код {:06d}"])
+def test_a_numbered_series_never_joins_into_a_number(template: str) -> None:
+    """Found by the relay suite: "burst 137", "burst 138" … piled up into a card by chance."""
+    state = PolicyState()
+    joined = []
+    for i in range(2000):
+        now = NOON + timedelta(milliseconds=10 * i)
+        joined += split_numbers(state, KEY, template.format(i), now, 120)
+    assert joined == []
