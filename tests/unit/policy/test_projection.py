@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any, get_type_hints
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gateway.control.views import policy_view
@@ -38,7 +38,7 @@ from gateway.model import (
     UserRef,
 )
 from gateway.outbound import leaving, outbox_payload, render
-from gateway.policy import EvaluationContext, default_policy, evaluate, load_policy
+from gateway.policy import EvaluationContext, default_policy, evaluate, load_policy, scan
 from gateway.policy.projection import fields
 from gateway.verdicts import from_decision
 from tests.unit.policy.helpers import NOON, context
@@ -143,6 +143,7 @@ def test_a_secret_in_any_field_never_leaves(data: st.DataObject, secret: str, wh
 def test_clean_messages_stay_allowed(data: st.DataObject) -> None:
     """The property above would hold for a policy that blocks everything: it does not."""
     message, route = data.draw(outgoing(None, None))
+    assume(not scan(message.text))  # random words may spell a stamp ("secret" alone)
     action, row = row_of(message, route, default_policy())
     assert action == "allow", message
     assert row["text"] == render(route, message).text
