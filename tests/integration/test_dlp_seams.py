@@ -315,7 +315,7 @@ async def test_split_separated_and_disguised_data_are_caught(env: RelayEnv) -> N
         await env.pavel_view.wait_for_body(env.partner_room, lambda b, f=first: b.endswith(f))
         cases[f"split {first!r} + {second!r}"] = (await env.say(alice, portal, second), "card")
         await decision_of(env, cases[f"split {first!r} + {second!r}"][0])
-        await env.say(alice, portal, "—")  # ends the window before the next pair
+        await env.say(alice, portal, "ok, thanks")  # ends the kept tail before the next pair
     for text in SEPARATED:
         cases[text] = (await env.say(alice, portal, text), "card")
     for text in MARKINGS:
