@@ -141,6 +141,7 @@ KIND_WORDS = {
     ),
     "passport_ru": (
         "паспорт*", "passport*", "passport id", "passport no", "удостоверени* личност*",
+        "пасп", "сер", "pasport*", "pa$port*", "pa$$port*", "pa55port*",
     ),
     "card": (
         "карт*", "card*", "visa", "mastercard", "master card", "мастеркард*", "виза", "мир", "mir",
@@ -257,6 +258,8 @@ NUMERIC = frozenset(KIND_WORDS)
 
 
 _DIGITS = re.compile(r"\d+")
+_GLUED = re.compile(r"-?[^\W\d_]")
+"""Digits glued to a word are part of a name, not a number: "справка 2-НДФЛ", "1С", "3D"."""
 _WORDS = re.compile(r"[^\W\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _KEY = re.compile(r"""(?:(?<![\w.-])([^\W\d][\w.-]{0,40})\s?=|"([^"\s]{1,40})"\s?:)\s?["']?$""")
@@ -338,7 +341,7 @@ def _clip_before(text: str, lo: int, start: int, found: list[Finding]) -> int:
     """Where the search before a number starts: after the nearest other digits that are not
     part of another finding (a word before them speaks for them, not for this number)."""
     for m in reversed(list(_DIGITS.finditer(text, lo, start))):
-        if not _inside(m.start(), m.end(), found):
+        if not _inside(m.start(), m.end(), found) and not _GLUED.match(text, m.end()):
             return m.end()
     return lo
 

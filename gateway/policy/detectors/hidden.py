@@ -10,6 +10,10 @@ Three disguises defeat every detector that reads the text as typed:
   admin keywords, e-mail addresses and secrets are then looked for in the joined text;
 - **a spelled-out "@"** — "ivan [собака] mail точка ru", "name at host dot com": judged by
   :func:`gateway.policy.detectors.contacts.find_spelled_emails` where such a word stands;
+- **digits spelled as words** — "ИНН шесть шесть шесть два один …", "passport nine nine one two
+  …": a run of at least :data:`MIN_SPELLED` digit words (Russian or English) is read as the
+  number it spells, and the whole text is scanned again, so the kind word before the run still
+  counts;
 - **encoding** — base64, hex and %-encoding (:mod:`gateway.policy.detectors.decode`): each decoded
   run is normalised and scanned with every detector, and what is found there is reported over
   the encoded run.
@@ -80,6 +84,28 @@ and a dot, a bracket, or the "d" of "dot" or "т" of "точка" — a spelled-
 that far. One regex: each ``in`` test on a short byte string costs about as much as it."""
 
 
+_DIGIT_WORDS = {
+    "ноль": "0", "нуль": "0", "один": "1", "одна": "1", "два": "2", "две": "2", "три": "3",
+    "четыре": "4", "пять": "5", "шесть": "6", "семь": "7", "восемь": "8", "девять": "9",
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+MIN_SPELLED = 10
+"""Digit words in a row before they are read as a number: every kind has ten digits or more,
+and "one, two, three" in a sentence is not an identifier."""
+_DIGIT_WORD = "(?:" + "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True)) + ")"
+SPELLED = re.compile(
+    rf"(?i)(?<![^\W_]){_DIGIT_WORD}(?:[\s,;-]{{1,3}}{_DIGIT_WORD}(?![^\W_])){{{MIN_SPELLED - 1},}}"
+)
+_ONE_DIGIT_WORD = re.compile(rf"(?i){_DIGIT_WORD}")
+_NOL, _ODIN, _SEM, _DEVYAT = (w.encode("cp1251") for w in ("ноль", "один", "семь", "девят"))
+"""Looked for with ``in`` in the lower-cased bytes before the full pattern runs: a run of ten
+random digits lacks all of 0, 1, 7, 8 and 9 (Russian) or 0, 7, 8 and 9 (English) about once in
+a thousand (0.5¹⁰) or two hundred (0.6¹⁰) runs, and eight ``in`` tests cost a third of one
+regex search for any two digit words ("one" is left out: "phone", "someone"). Written out
+with ``or``: a generator over a tuple costs more than the tests themselves."""
+
+
 SPACED = re.compile(r"(?<![^\W_])[^\W_](?:(?:[^\w\n]{1,3}|_)[^\W_](?![^\W_])){3,}")
 """Four or more single letters or digits, one to three characters of punctuation between."""
 _LETTER = re.compile(r"[^\W_]")
@@ -97,6 +123,18 @@ def find_hidden(text: str, detectors: Sequence[CustomDetector] = ()) -> list[Fin
         if _SPELLED_AT.search(lowered):
             near = [m.start() for m in _SPELLED_AT.finditer(lowered)]
             found += find_spelled_emails(text, near)
+    lowered = lowered_bytes(text)
+    if (
+        _SEM in lowered
+        or _ODIN in lowered
+        or _NOL in lowered
+        or _DEVYAT in lowered
+        or b"nine" in lowered
+        or b"zero" in lowered
+        or b"seven" in lowered
+        or b"eight" in lowered
+    ):
+        found += _spelled(text, detectors)
     alphabet = encoded.translate(ALPHABET)
     if _ENCODED_HINT in alphabet or "%" in text or "\\x" in text:
         runs = encoded_runs(text, alphabet)
@@ -122,6 +160,42 @@ def _spaced(text: str, detectors: Sequence[CustomDetector]) -> list[Finding]:
     found = []
     for f in inner:
         if 1 in spaced[f.start : f.end]:
+            start, end = norm.to_original(f.start, f.end)
+            found.append(Finding(f.kind, start, end, f.confidence, f.detail, f.where))
+    return found
+
+
+def _spelled(text: str, detectors: Sequence[CustomDetector]) -> list[Finding]:
+    """Findings over digits spelled as words: the runs become digits, the text is scanned
+    again, and what lies in a run maps back to the words as typed."""
+    from gateway.policy.detectors import scan_normalized  # the package imports this module
+
+    pieces: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []
+    regions: list[tuple[int, int]] = []
+    done = length = 0
+    for match in SPELLED.finditer(text):
+        pieces.append(text[done : match.start()])
+        length += match.start() - done
+        words = list(_ONE_DIGIT_WORD.finditer(text, match.start(), match.end()))
+        region_start = length
+        for index, word in enumerate(words):
+            pieces.append(_DIGIT_WORDS[word.group().lower()])
+            to = words[index + 1].start() if index + 1 < len(words) else word.end()
+            segments.append((length, length + 1, word.start(), to))
+            length += 1
+        regions.append((region_start, length))
+        done = match.end()
+    if not regions:
+        return []
+    pieces.append(text[done:])
+    norm = Normalized(text, "".join(pieces), tuple(segments))
+    spelled = bytearray(len(norm.text))
+    for start, end in regions:
+        spelled[start:end] = b"\x01" * (end - start)
+    found = []
+    for f in scan_normalized(norm.text, detectors):
+        if 1 in spelled[f.start : f.end]:
             start, end = norm.to_original(f.start, f.end)
             found.append(Finding(f.kind, start, end, f.confidence, f.detail, f.where))
     return found

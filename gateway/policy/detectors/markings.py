@@ -54,6 +54,10 @@ MARKINGS = (
     "строго конфиденциально", "для служебного пользования", "совершенно секретно",
     "конфиденциальная информация", "strictly confidential", "internal use only",
     "for internal use only", "company confidential", "top secret", "trade secret",
+    # stamps and footers as companies really write them (issue 21)
+    "для внутреннего использования",
+    "для внутреннего пользования", "не для распространения", "not for distribution",
+    "do not distribute", "internal only", "only for internal use", "highly confidential",
 )  # fmt: skip
 LABELS = ("конфиденциально", "секретно", "confidential", "restricted", "secret")
 _STAMP_BEFORE = re.compile(r"(?:^|\n|[\[(«\"'*_])[ \t]*$")
@@ -136,7 +140,10 @@ def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_])(?:{'|'.join(patterns)})(?![^\W_])", re.IGNORECASE)
 
 
-STEMS = ("йн", "фиден", "жеб", "кретн", "fid", "phid", "rnal", "ret", "rict", "mer", "slu")
+STEMS = (
+    "йн", "фиден", "жеб", "кретн", "fid", "phid", "rnal", "ret", "rict", "mer", "slu",
+    "реннег", "renn", "reneg", "распростран", "rasprostran", "strib",
+)  # fmt: skip
 """Every marking and label, in every spelling its pattern allows — look-alikes, digits for
 letters, transliterations — contains one of these after folding (unit tests enumerate the
 spellings and check): a text without any cannot hold a marking. Short, and starting with a
@@ -144,7 +151,11 @@ rarer letter where there is a choice, because the search runs on every message a
 each letter a stem starts with: "йн" of тайна, "фиден" of конфиденциально, "жеб" of
 служебного, "кретн" of секретно, "fid"/"phid" of confidential and konfidentsialno, "rnal" of
 internal, "ret" of secret, "rict" of restricted, "mer" of kommercheskaya, "slu" of
-sluzhebnogo. Latin r folds with г, not with р, so Russian "мер" and "рет" do not match."""
+sluzhebnogo; "реннег"/"renn"/"reneg" of внутреннего (vnutren(n)ego), "распростран" and
+"rasprostran" of распространения, "strib" of distribution. Latin r folds with г, not with р, so
+Russian "мер" and "рет" do not match. Each stem starts with a letter some other stem starts
+with (й ф ж к р г м s f): the search skips every other letter, and one stem starting with a
+common letter made it three times slower."""
 
 
 def _fold_table() -> bytes:
@@ -175,15 +186,41 @@ A character outside Windows-1251 becomes "?", which no pattern letter matches ei
 _ANY_STEM = re.compile(b"|".join(re.escape(stem) for stem in _FOLDED_STEMS))
 
 
+_LAST_FOLDED: tuple[str | None, bytes] = (None, b"")
+
+
+def folded_bytes(text: str) -> bytes:
+    """``text`` in Windows-1251 with every look-alike folded to its group's first letter: the
+    form in which a disguised word ("pa$$port", "пaрoль", "C0NFIDENTIAL") is one literal.
+    Three detectors ask for it per message, so the last one is kept, as
+    :func:`normalize.single_bytes` does (checked by identity)."""
+    global _LAST_FOLDED
+    last = _LAST_FOLDED
+    if last[0] is text:
+        return last[1]
+    data = single_bytes(text).translate(_FOLD)
+    _LAST_FOLDED = (text, data)
+    return data
+
+
+def fold(word: str) -> bytes:
+    """A word as :func:`folded_bytes` writes it: what to search for there."""
+    return word.encode("cp1251").translate(_FOLD)
+
+
 def could_hold_marking(text: str) -> bool:
     """False when ``text`` cannot hold a marking or label: one encode, one byte translate, one
     search for any of the folded stems."""
-    return _ANY_STEM.search(single_bytes(text).translate(_FOLD)) is not None
+    return _ANY_STEM.search(folded_bytes(text)) is not None
 
 
 MARKING = _compile(_patterns(MARKINGS))
 LABEL = _compile(_patterns(LABELS))
 DSP = re.compile(r"(?<!\w)(?:ДСП|Д\.С\.П\.?)(?!\w)")
+_CHIPBOARD = re.compile(r"[ \t]*(?:\d|[-–][ \t]*\d|мм\b|плит|[-–]?ламин)", re.IGNORECASE)
+"""After "ДСП": a thickness, a board, lamination — "Шкаф из ДСП 16 мм" is furniture."""
+_CHIPBOARD_BEFORE = re.compile(r"(?i)(?:\bиз|\bплит\w*|\bЛ|\bшкаф\w*|\bстол\w*|\bмебел\w*)[ \t]*$")
+"""Before it: "из ДСП", "плита ДСП", "ЛДСП" — the material, not the stamp."""
 _CANONICAL = tuple(
     (phrase, re.compile("|".join(_patterns([phrase])), re.IGNORECASE))
     for phrase in MARKINGS + LABELS
@@ -200,7 +237,11 @@ def find_markings(text: str, *, emphasised: bool = False) -> list[Finding]:
     writing joined back up, where every label is a stamp."""
     found: list[Finding] = []
     if "ДСП" in text or "Д.С.П" in text:
-        found += [Finding("marking", m.start(), m.end(), 0.8, "ДСП") for m in DSP.finditer(text)]
+        found += [
+            Finding("marking", m.start(), m.end(), 0.8, "ДСП")
+            for m in DSP.finditer(text)
+            if not _chipboard(text, m.start(), m.end())
+        ]
     if not could_hold_marking(text):
         return found
     found += [
@@ -220,7 +261,23 @@ def find_markings(text: str, *, emphasised: bool = False) -> list[Finding]:
     return found
 
 
+def _chipboard(text: str, start: int, end: int) -> bool:
+    """ "ДСП" as the material (chipboard), which furniture and fit-out chats are full of."""
+    return bool(
+        _CHIPBOARD.match(text, end) or _CHIPBOARD_BEFORE.search(text, max(0, start - 16), start)
+    )
+
+
+def _identifier(text: str, start: int, end: int) -> bool:
+    """The word is part of a name in code or config: "AWS_SECRET_ACCESS_KEY", "db_secret"."""
+    return (start >= 2 and text[start - 1] == "_" and text[start - 2].isalnum()) or (
+        end + 1 < len(text) and text[end] == "_" and text[end + 1].isalnum()
+    )
+
+
 def _stamped(text: str, start: int, end: int, word: str, canonical: str) -> bool:
+    if _identifier(text, start, end):
+        return False
     if word.isupper() or disguised(word):
         return True
     head = text[max(0, start - 24) : start]
@@ -261,6 +318,8 @@ __all__ = [
     "could_hold_marking",
     "disguised",
     "find_markings",
+    "fold",
+    "folded_bytes",
     "letter_pattern",
     "phrase_pattern",
     "spellings",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from gateway.policy import checksums
 from gateway.policy.detectors.digits import Candidate, Run, candidates, glued, labelled, near
-from gateway.policy.detectors.markings import letter_pattern
+from gateway.policy.detectors.markings import fold, folded_bytes, letter_pattern
 from gateway.policy.findings import Finding
 from gateway.policy.normalize import lowered_bytes
 
@@ -52,24 +52,40 @@ CONTEXT = {
     ),
     "passport_ru": re.compile(
         rf"(?i){_word('паспорт')}|{_word('passport')}|{_word('сери')}[яи]|{_word('выдан')}"
+        r"|pa[s$5]{1,2}p[o0]rt|\bсер\.|\bпасп\.|удостоверени\w*\s+личност"
     ),
 }
 PASSPORT_WORDS = re.compile(
-    r"(?i)(?:паспорт\w*|серия|серии|passport)\D{0,24}?"
-    r"(?<!\d)((?:[0-9]{2}\s?[0-9]{2})\s*(?:№|номер|number|no\.?|n)?\s*[0-9]{6})(?!\d)"
+    r"(?i)(?:паспорт\w*|пасп\.|серия|серии|сер\.|passport|удостоверени\w*\s+личност\w*)\D{0,24}?"
+    r"(?<!\d)((?:[0-9]{2}[ -]?[0-9]{2})[ \t]*[,;/-]?[ \t]*"
+    r"(?:(?:№|номер|number|no\.?|n\.?|н\.?)[ \t]*)?(?:[0-9]{6}|[0-9]{3}[ -][0-9]{3}))(?!\d)"
 )
-""""серия 4509 номер 123456": the words split the digits into two runs, so look for the phrase."""
-PASSPORT_HINTS = ("паспорт", "passport", "серия", "серии", "выдан")
+""""серия 4509 номер 123456": the words split the digits into two runs, so look for the phrase.
+Also how people shorten and punctuate it: "пасп. 4511 123456", "серия 4511, номер 123456",
+"с. 4511 н. 123456", "сер. 70 11 № 766666", "4511/123456", "45-11 123456", "4511 123 456",
+"удостоверение личности"."""
+PASSPORT_HINTS = (
+    "паспорт", "пасп.", "passport", "серия", "серии", "сер.", "выдан",
+)  # fmt: skip
 """Lower-case words of which one must be in the text for a passport to be looked for at all."""
-_PASSPORT_HINT = re.compile("|".join(PASSPORT_HINTS).encode("cp1251"))
+_PASSPORT_HINT = re.compile(b"|".join(re.escape(hint.encode("cp1251")) for hint in PASSPORT_HINTS))
 """Searched in :func:`lowered_bytes`: no ``str.lower`` of every message."""
+_DISGUISED_PASSPORT_HINT = re.compile(
+    b"|".join(re.escape(fold(word)) for word in ("паспорт", "pasport", "passport"))
+)
+"""The word disguised: "pasport", "pa$$port", "пacпopт" with Latin a, c, o, p — each one
+literal in :func:`markings.folded_bytes`."""
 PHONE_SHAPES = frozenset(
     {(3, 3, 2, 2), (3, 3, 4), (3, 7), (1, 3, 3, 2, 2), (1, 3, 3, 4), (1, 3, 7), (1, 10)}
 )
 
 
 def find_ids(text: str, runs: Sequence[Run]) -> list[Finding]:
-    passport_words = _PASSPORT_HINT.search(lowered_bytes(text)) is not None
+    lowered = lowered_bytes(text)
+    passport_words = _PASSPORT_HINT.search(lowered) is not None or (
+        # a disguised word only matters before a number of ten digits: look only then
+        any(run.size >= 10 for run in runs) and _disguised_passport(text)
+    )
     found = []
     for run in runs:
         if run.size < 10:
@@ -85,12 +101,16 @@ def find_ids(text: str, runs: Sequence[Run]) -> list[Finding]:
     return found
 
 
+def _disguised_passport(text: str) -> bool:
+    return _DISGUISED_PASSPORT_HINT.search(folded_bytes(text)) is not None
+
+
 def _identify(text: str, run: Run, c: Candidate, passport_words: bool) -> Finding | None:
     n = len(c.digits)
     if (
         passport_words
         and n == 10
-        and c.shape in PASSPORT_SHAPES
+        and (c.shape in PASSPORT_SHAPES or (len(c.shape) > 2 and c.shape not in PHONE_SHAPES))
         and c.digits[:2] != "00"  # the series starts with a region code, 01 and up
         and not labelled(text, c.start)
         and near(CONTEXT["passport_ru"], text, c.start, c.end, after=False)

@@ -35,7 +35,8 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     (
         "aws_access_key",
         ("AKIA", "ASIA", "AGPA", "AIDA", "AROA"),
-        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
+        # also split in fours, as read out or copied from a table: "AKIA AYD4 3JLA LHA6 M3CE"
+        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)(?:[0-9A-Z]{16}|(?:[ -][0-9A-Z]{4}){4})\b"),
     ),
     (
         "private_key",
@@ -60,10 +61,38 @@ _PATTERNS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ),
     ("github_token", ("github_pat_",), re.compile(r"\bgithub_pat_\w{60,255}\b")),
     ("google_api_key", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])")),
-    ("stripe_key", ("_live_",), re.compile(r"\b[rs]k_live_[0-9A-Za-z]{20,}\b")),
+    # a line break typed into the key does not make it less of one
+    ("stripe_key", ("_live_",), re.compile(r"\b[rs]k_live_(?:[0-9A-Za-z]|\n(?=\w)){20,}\b")),
+    (
+        "connection_string",
+        ("://",),
+        # "postgresql://app_user:00V#JGuGL31@pg-main:5432/app", "redis://:P@ss@cache:6379":
+        # the user, password and host (the pattern starts at its literal, the fast search)
+        re.compile(r"(?<=[a-z0-9])://([^\s:/@]{0,64}:[^\s/]{3,128}@[\w.-]+)"),
+    ),
+    (
+        "basic_auth",
+        ("Basic",),
+        re.compile(r"(?i)(?<=authorization: )basic [A-Za-z0-9+/]{8,}={0,2}"),
+    ),
+    # OpenAI ("sk-proj-…", "sk-…") and Anthropic ("sk-ant-…"): pasted bare into chat
+    (
+        "openai_key",
+        ("sk-",),
+        re.compile(r"\bsk-(?=[\w-]*\d)(?:proj-|ant-|svcacct-)?[\w-]{32,}(?![\w-])"),
+    ),
+    ("gitlab_token", ("glpat-",), re.compile(r"\bglpat-[0-9A-Za-z_-]{20,}(?![\w-])")),
+    ("huggingface_token", ("hf_",), re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
 )
+_VALUE_GROUP = {"connection_string": 1}
+"""Patterns whose finding is one group, not the whole match."""
+_BY_IN = ("://", "sk-", "Basic")
+"""Hints tested with ``in`` rather than in :data:`_HINT`: a new first letter in that search
+(":", "s", "B") slows it for every message, three ``in`` tests cost less."""
 _HINT = re.compile(
-    "|".join(re.escape(hint) for _, hints, _ in _PATTERNS for hint in hints).encode("ascii")
+    "|".join(
+        re.escape(hint) for _, hints, _ in _PATTERNS for hint in hints if hint not in _BY_IN
+    ).encode("ascii")
 )
 """Any provider prefix at all: one regex search instead of a dozen substring tests."""
 BOT_TOKEN = re.compile(r"\d{8,10}:[A-Za-z0-9_-]{35}(?![\w-])")
@@ -77,14 +106,19 @@ ASSIGNMENT = re.compile(
     r"|secret[_-]?key|private[_-]?key|client[_-]?secret|auth)\b[\"']?\s*(?:[:=]|=>)\s*"
     r"[\"'«“]?([^\s\"'«»“”,;]{8,200})"
 )
+_PAROL = "|".join(["parol", "p4r0l", "p4rol", "par0l", "пaрoл", "пaрол", "парoл"]).encode("cp1251")
+""""parol", "p4r0l'", "пaрoль" with Latin a and o: the password word disguised. Literals that
+start with a letter the other hints start with, so adding them costs the hint searches
+nothing."""
 _ASSIGNMENT_HINT = re.compile(
-    "pass|pwd|парол|secret|token|токен|key|ключ|auth|bearer".encode("cp1251")
+    "pass|pwd|парол|пасс|secret|секрет|token|токен|key|ключ|auth|bearer|".encode("cp1251") + _PAROL
 )
 """Looked for in :func:`lowered_bytes`: every keyword of :data:`ASSIGNMENT` and :data:`KEYWORD`."""
 KEYWORD = re.compile(
-    r"(?i)(?<![^\W_])(?:(парол[ьяюеи]\w{0,2}|passw(?:or)?d|pass|pwd|pw)"
+    r"(?i)(?<![^\W_])(?:(парол[ьяюеи]\w{0,2}|passw(?:or)?d|pass|pwd|pw|пасс|пассворд"
+    r"|[пn][аa@][рp][оo0]л[ьяюеи]\w{0,2}|p[a4@]r[o0]l(?:['’ь]|(?![^\W_])))"
     r"|api[ _-]?(?:key|ключ\w{0,2})|ключ\w{0,2}[ \t]+(?:api|доступа)|(?:access|secret)[ _-]?key"
-    r"|secret|token|токен\w{0,2}|bearer|client[ _-]?secret|app[ _-]?password)(?![^\W_])"
+    r"|secret|секрет|token|токен\w{0,2}|bearer|client[ _-]?secret|app[ _-]?password)(?![^\W_])"
 )
 """A word that introduces a password (group 1) or a key or token."""
 _SAID = re.compile(r"[\"'»]?[ \t]*(?::(?!//)|=>|=|—|–|-|\bis\b|\bэто\b)[ \t]*(?:\r?\n[ \t]*)?")
@@ -92,7 +126,8 @@ _SAID = re.compile(r"[\"'»]?[ \t]*(?::(?!//)|=>|=|—|–|-|\bis\b|\bэто\b)[
 _FILLER = re.compile(r"[ \t]+[^\W_][\w-]{0,19}")
 """A word between the keyword and the separator: "пароль от почты:", "password for the db -"."""
 _VALUE = re.compile(r"[\"'«“`]?([^\s\"'«»“”`,;]{1,200})")
-_DIRECT = re.compile(r"[ \t]+")
+_DIRECT = re.compile(r"[ \t]+|[ \t]*\r?\n[ \t]*")
+"""Right after a password word: a space, or a line break ("а пасс\nP@ssw0rd_54")."""
 _NOT_A_PASSWORD = re.compile(
     r"(?:[<{\[(]|%[A-Za-z_]+%$|\$\{|\$[A-Z_]+$|//|https?:|www\."
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}$|v?\d+(?:[./:-]\d+)+$|(.)\1*$)",
@@ -100,8 +135,29 @@ _NOT_A_PASSWORD = re.compile(
 )
 """Placeholders ("<your password>", "{{ … }}", "${PASS}", "$DB_PASS", "%PASSWORD%"), addresses,
 URLs, versions, dates, times and one character repeated ("********")."""
+CREDENTIALS = re.compile(
+    r"(?i)(?<![^\W_])(?:кред\w{0,3}|логин\w{0,2}|login|logins|учётк\w{0,2}|учетк\w{0,2}"
+    r"|доступ\w{0,2}|creds?|credentials|root|admin|user(?:name)?|юзер)(?![^\W_])"
+)
+"""A word that introduces a login and its password written as a pair: "креды admin/Adm1n#2024",
+"root / P@ssw0rd", "учётка: ivan.petrov / Winter2023". People give credentials this way at
+least as often as with the word "пароль"."""
+_CREDENTIALS_HINT = re.compile(
+    "кред|логин|login|учетк|учётк|доступ|cred|root|admin|user|юзер".encode("cp1251")
+)
+PAIR_WINDOW = 48
+"""How far after the credential word the pair may start ("доступ в админку на проде: …")."""
+_PAIR = re.compile(
+    r"(?<![\w./\\@-])([^\W\d][\w.@+-]{0,63})(?:[ \t]*[/|][ \t]*|:(?!//))"
+    r"[\"'«“`]?([^\s\"'«»“”`,;/|]{8,64}+)(?![/\\])"
+)
+"""``login/password``, ``login / password``, ``login | password`` or ``login:password`` (the
+colon without spaces, as in basic auth; "креды: admin:…" is a label, then the pair). The
+password may not run on into a path ("admin/settings/v2")."""
 _SYMBOLS = frozenset("!@#$%^&*?~+=/\\|")
-MAX_FILLER_WORDS = 3
+MAX_FILLER_WORDS = 5
+""""пароль от вайфая в переговорке hRT#WuEyu52": four words, and the fifth a strong password
+(the value itself is read as a word first: see :func:`_value_after`)."""
 MIN_ENTROPY = 3.0
 """Bits per character a value needs to count as a secret: "changeme1" has 2.9, a random
 12-character token about 3.5."""
@@ -143,8 +199,9 @@ def _bot_token(text: str, colon: int) -> list[Finding]:
 
 _ANY_HINT = re.compile(
     rb"a(?:kia|sia|gpa|ida|roa|iza|uth)|-----begin|eyj|xox|hooks\.slack\.com|gh[pousr]_"
-    rb"|github_pat_|_live_|pass|pwd|secret|token|key|bearer|:[a-z0-9_-]{35}|"
-    + "парол|токен|ключ".encode("cp1251")
+    rb"|github_pat_|_live_|pass|pwd|secret|token|key|bearer|:[a-z0-9_-]{35}|glpat-|hf_|"
+    + "парол|пасс|токен|ключ|секрет|".encode("cp1251")
+    + _PAROL
 )
 """Every hint below, in :func:`lowered_bytes`, factored by first letter: one search tells most
 messages they hold no secret (a provider prefix in lower case is a wider net than in its own
@@ -152,14 +209,19 @@ case, never a narrower one). A unit test checks that it covers every hint."""
 
 
 def find_secrets(text: str) -> list[Finding]:
-    if not _ANY_HINT.search(lowered_bytes(text)):
+    lowered = lowered_bytes(text)
+    by_in = "://" in text or "sk-" in text or "Basic" in text  # _BY_IN, without a generator
+    pairs = (
+        "/" in text or "|" in text or text.count(":") > text.count(": ")
+    ) and _CREDENTIALS_HINT.search(lowered)  # "креды: admin:Adm1n" has a colon without a space
+    if not by_in and not pairs and not _ANY_HINT.search(lowered):
         return []
     found = []
-    if _HINT.search(single_bytes(text)):
+    if by_in or _HINT.search(single_bytes(text)):
         for name, hints, pattern in _PATTERNS:
             if any(hint in text for hint in hints):
                 found += [
-                    Finding("secret", m.start(), m.end(), 0.95, name)
+                    Finding("secret", *m.span(_VALUE_GROUP.get(name, 0)), 0.95, name)
                     for m in pattern.finditer(text)
                 ]
     if _BOT_HINT.search(single_bytes(text)):
@@ -167,7 +229,9 @@ def find_secrets(text: str) -> list[Finding]:
         while colon != -1:
             found += _bot_token(text, colon)
             colon = text.find(":", colon + 1)
-    if not _ASSIGNMENT_HINT.search(lowered_bytes(text)):
+    if pairs:
+        found += _pairs(text, lowered, found)
+    if not _ASSIGNMENT_HINT.search(lowered):
         return found
     taken = bytearray(len(text))  # characters already in a finding: overlap tests in O(length)
     for f in found:
@@ -188,6 +252,33 @@ def find_secrets(text: str) -> list[Finding]:
         if value is not None and 1 not in taken[value[0] : value[1]]:
             found.append(Finding("secret", value[0], value[1], 0.7, detail="keyword"))
             taken[value[0] : value[1]] = b"\x01" * (value[1] - value[0])
+    return found
+
+
+def _pairs(text: str, lowered: bytes, known: list[Finding]) -> list[Finding]:
+    """Passwords given as the second half of a ``login/password`` pair after a credential
+    word. Only a strong password counts (:func:`_strong_password`): "sales/report2024" after
+    "доступы" is a folder, "admin/Adm1n#2024" is not."""
+    found: list[Finding] = []
+    for hint in _CREDENTIALS_HINT.finditer(lowered):  # the word's start: match only there
+        word = CREDENTIALS.match(text, hint.start())
+        if word is None:
+            continue
+        line_end = text.find("\n", word.end())
+        stop = min(word.end() + PAIR_WINDOW, len(text) if line_end == -1 else line_end)
+        for pair in _PAIR.finditer(text, word.start(), stop + 64):
+            if pair.start() > stop:
+                break
+            if pair.start() == word.start() and word.group().lower() not in ("root", "admin"):
+                continue  # "User/Projects2024" is a folder; "root / P@ssw0rd" a login
+            start, end = pair.span(2)
+            value = pair.group(2).rstrip(".)")
+            end = start + len(value)
+            if _strong_password(value) and not any(
+                f.start < end and start < f.end for f in (*known, *found)
+            ):
+                found.append(Finding("secret", start, end, 0.7, detail="login_pair"))
+                break
     return found
 
 

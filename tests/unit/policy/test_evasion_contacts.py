@@ -135,7 +135,10 @@ def test_password_talk_is_not_a_secret(text: str) -> None:
 def test_the_secret_prefilter_covers_every_hint() -> None:
     from gateway.policy.detectors import secrets
 
-    hints = [hint for _, group, _ in secrets._PATTERNS for hint in group]
+    # hints in _BY_IN are tested with ``in`` on the text itself, before this prefilter
+    hints = [
+        hint for _, group, _ in secrets._PATTERNS for hint in group if hint not in secrets._BY_IN
+    ]
     hints += ["pass", "pwd", "пароль", "secret", "token", "токен", "key", "ключ", "auth", "bearer"]
     for hint in hints:
         assert secrets._ANY_HINT.search(hint.lower().encode("cp1251")), hint

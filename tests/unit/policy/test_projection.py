@@ -39,6 +39,7 @@ from gateway.model import (
 )
 from gateway.outbound import leaving, outbox_payload, render
 from gateway.policy import EvaluationContext, default_policy, evaluate, load_policy, scan
+from gateway.policy.confidence import STRONG_CUES
 from gateway.policy.projection import fields
 from gateway.verdicts import from_decision
 from tests.unit.policy.helpers import NOON, context
@@ -69,6 +70,9 @@ def test_the_sample_cards_are_valid() -> None:
 def outgoing(draw: st.DrawFn, secret: str | None, where: str | None) -> tuple[Message, Route]:
     """A random outbound message on a link with a random format, ``secret`` put in ``where``."""
     text = draw(WORDS).strip() or "see"
+    # random letters that spell a cue word ("imei", "order") introduce a card as something
+    # else, by design (confidence.STRONG): such a draw tests nothing about redaction
+    assume(not STRONG_CUES.search(text.lower()))
     url = "https://example.org/" + draw(st.sampled_from(["pay", "doc/1", "a?b=c"]))
     mention = "@" + draw(st.sampled_from(["ivan", "olga"])) + ":corp.example"
     name = draw(st.sampled_from(["report.txt", "notes.txt", "плaн.txt"]))
