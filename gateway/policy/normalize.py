@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 INVISIBLE = re.compile(
     "["
@@ -156,43 +158,56 @@ def _safe(text: str) -> bool:
     return len(rest) == text.count("?")  # every "?" is a question mark
 
 
-_LAST: tuple[str | None, bytes] = (None, b"")
+def last_text_memo(compute: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    """Remember ``compute`` for the last text only, checked by identity.
+
+    Several detectors ask for the same byte form of the same message in turn; a memo of one
+    entry is all that takes, and it is safe across threads: whichever thread stored the pair,
+    its bytes are right for its own text (the pair keeps that text alive, so identity cannot
+    be mistaken).
+    """
+    last: list[tuple[str | None, bytes]] = [(None, b"")]
+
+    @wraps(compute)
+    def remembered(text: str) -> bytes:
+        pair = last[0]
+        if pair[0] is text:
+            return pair[1]
+        data = compute(text)
+        last[0] = (text, data)
+        return data
+
+    return remembered
 
 
+@last_text_memo
 def single_bytes(text: str) -> bytes:
     """``text`` in Windows-1251, "?" for each character that code page lacks: one byte per
     character, so byte offsets are character offsets. The cheap tests of several detectors
     (markings, spacing, spelled-out addresses, encoded runs) run on this form with
-    ``bytes.translate`` and ``in``, several times faster than on ``str``; they ask for the
-    same message in turn, so the last one is kept (a memo of one entry: whichever thread
-    stored it, it is the right bytes for its own text, checked by identity)."""
-    global _LAST
-    last = _LAST
-    if last[0] is text:
-        return last[1]
-    data = text.encode("cp1251", "replace")
-    _LAST = (text, data)
-    return data
+    ``bytes.translate`` and ``in``, several times faster than on ``str``."""
+    return text.encode("cp1251", "replace")
 
 
 _LOWER = bytes(
     bytes([b]).decode("cp1251", "replace").lower().encode("cp1251", "replace")[0]
     for b in range(256)
 )
-_LAST_LOWER: tuple[str | None, bytes] = (None, b"")
 
 
+@last_text_memo
 def lowered_bytes(text: str) -> bytes:
     """:func:`single_bytes` in lower case (Latin and Cyrillic): where the detectors look for
-    their keywords before running a pattern ("пароль", "паспорт", "собака"); remembered like
-    :func:`single_bytes`, and several times cheaper than ``str.lower`` and a ``str`` search."""
-    global _LAST_LOWER
-    last = _LAST_LOWER
-    if last[0] is text:
-        return last[1]
-    data = single_bytes(text).translate(_LOWER)
-    _LAST_LOWER = (text, data)
-    return data
+    their keywords before running a pattern ("пароль", "паспорт", "собака"); several times
+    cheaper than ``str.lower`` and a ``str`` search."""
+    return single_bytes(text).translate(_LOWER)
 
 
-__all__ = ["INVISIBLE", "Normalized", "lowered_bytes", "normalize", "single_bytes"]
+__all__ = [
+    "INVISIBLE",
+    "Normalized",
+    "last_text_memo",
+    "lowered_bytes",
+    "normalize",
+    "single_bytes",
+]

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 
 from gateway.policy.findings import Finding
-from gateway.policy.normalize import single_bytes
+from gateway.policy.normalize import last_text_memo, single_bytes
 
 _CONFUSABLE_GROUPS = (
     "аa@4", "вb8", "еeё3€", "кk", "мm", "нh", "оo0", "рp", "сc", "тt7", "уy", "хx", "зz",
@@ -186,21 +186,12 @@ A character outside Windows-1251 becomes "?", which no pattern letter matches ei
 _ANY_STEM = re.compile(b"|".join(re.escape(stem) for stem in _FOLDED_STEMS))
 
 
-_LAST_FOLDED: tuple[str | None, bytes] = (None, b"")
-
-
+@last_text_memo
 def folded_bytes(text: str) -> bytes:
     """``text`` in Windows-1251 with every look-alike folded to its group's first letter: the
     form in which a disguised word ("pa$$port", "пaрoль", "C0NFIDENTIAL") is one literal.
-    Three detectors ask for it per message, so the last one is kept, as
-    :func:`normalize.single_bytes` does (checked by identity)."""
-    global _LAST_FOLDED
-    last = _LAST_FOLDED
-    if last[0] is text:
-        return last[1]
-    data = single_bytes(text).translate(_FOLD)
-    _LAST_FOLDED = (text, data)
-    return data
+    Three detectors ask for it per message, so the last one is kept."""
+    return single_bytes(text).translate(_FOLD)
 
 
 def fold(word: str) -> bytes:
