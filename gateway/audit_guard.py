@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.store import Store
-from gateway.store.anchor import GAP_ACTION, gap_recorded, load_or_create_key, reconcile
+from gateway.store.anchor import (
+    GAP_ACTION,
+    append_gap,
+    gap_recorded,
+    load_or_create_key,
+    reconcile,
+)
 from gateway.store.audit import verify_chain
 
 log = logging.getLogger(__name__)
@@ -106,17 +112,12 @@ class AuditGuard:
             return
 
         async def record(conn: Any) -> None:
-            await chain.append(
-                conn,
-                actor="hgw",
-                action=GAP_ACTION,
-                subject="audit",
-                details={
-                    "kind": "chain",
-                    "problem": report.problem,
-                    "first_bad_seq": report.first_bad_seq,
-                },
-            )
+            details = {
+                "kind": "chain",
+                "problem": report.problem,
+                "first_bad_seq": report.first_bad_seq,
+            }
+            await append_gap(conn, chain, details)
 
         await self._store.write(record)
         problem += f"; recorded as {GAP_ACTION} record {chain.head[0] if chain.head else '?'}"

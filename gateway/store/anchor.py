@@ -27,7 +27,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.errors import SecretFileError
 from gateway.secrets import read_private_file
@@ -221,27 +221,26 @@ async def reconcile(conn: WriteConnection, chain: AuditChain, *, adopt: bool) ->
                 details={"records_before": check.found[0], "head_hash": check.found[1]},
             )
         return HeadCheck(check.found, None)
-    await append_gap(conn, chain, check)
+    await append_gap(conn, chain, head_gap(check))
     return check
 
 
-async def append_gap(conn: WriteConnection, chain: AuditChain, check: HeadCheck) -> None:
-    """Record a head mismatch as an audit record of its own."""
+async def append_gap(conn: WriteConnection, chain: AuditChain, details: dict[str, Any]) -> None:
+    """Record a break in the log — a head mismatch or a broken chain — as a record of its own."""
+    await chain.append(conn, actor="hgw", action=GAP_ACTION, subject="audit", details=details)
+
+
+def head_gap(check: HeadCheck) -> dict[str, Any]:
+    """What an ``audit.gap`` record says of a head that does not match its anchor."""
     expected = check.anchor
-    await chain.append(
-        conn,
-        actor="hgw",
-        action=GAP_ACTION,
-        subject="audit",
-        details={
-            "kind": "head",
-            "problem": check.problem,
-            "expected_seq": expected.seq if expected else None,
-            "expected_hash": expected.hash if expected else None,
-            "found_seq": check.found[0],
-            "found_hash": check.found[1],
-        },
-    )
+    return {
+        "kind": "head",
+        "problem": check.problem,
+        "expected_seq": expected.seq if expected else None,
+        "expected_hash": expected.hash if expected else None,
+        "found_seq": check.found[0],
+        "found_hash": check.found[1],
+    }
 
 
 async def gap_recorded(conn: AnyConnection, first_bad_seq: int) -> bool:
@@ -267,6 +266,7 @@ __all__ = [
     "append_gap",
     "check_head",
     "gap_recorded",
+    "head_gap",
     "judge_head",
     "load_or_create_key",
     "read_heads",
